@@ -1,0 +1,58 @@
+"""General Points (the 24 game of the study): cards, an exact solver, a safe formula reader.
+
+No ML imports; sympy is imported lazily by `solve` only.
+
+    >>> from solvers.points import hand_values, solve, judge
+    >>> solve(hand_values(["3", "3", "8", "8"]))
+    ('8/(3-8/3)',)
+    >>> judge('{"formula": "8/(3-8/3)"}', [3, 3, 8, 8]).value
+    'correct'
+
+Modules: `cards` (ranks, the study's face-card rules), `forms` (canonical forms up to
+commutativity and associativity), `search` (the solver), `formula` (reader, answer extraction,
+verdicts). Command line: `datagen solve points 3 3 8 8 --all`.
+"""
+
+from solvers.points.cards import (
+    FACE_RULES,
+    RANKS,
+    TRAIN_FACE_RULES,
+    CardError,
+    card_value,
+    hand_values,
+    parse_faces,
+)
+from solvers.points.formula import (
+    Formula,
+    FormulaError,
+    Verdict,
+    answer_text,
+    canonical,
+    extract_formula,
+    judge,
+    judge_formula,
+    read_formula,
+)
+from solvers.points.search import clear_caches, is_solvable, solve
+
+__all__ = [
+    "FACE_RULES",
+    "RANKS",
+    "TRAIN_FACE_RULES",
+    "CardError",
+    "Formula",
+    "FormulaError",
+    "Verdict",
+    "answer_text",
+    "canonical",
+    "card_value",
+    "clear_caches",
+    "extract_formula",
+    "hand_values",
+    "is_solvable",
+    "judge",
+    "judge_formula",
+    "parse_faces",
+    "read_formula",
+    "solve",
+]
