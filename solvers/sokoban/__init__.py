@@ -1,0 +1,45 @@
+"""Sokoban engine: level model, XSB/LURD I/O, rules, seeded generator, BFS and A* solvers.
+
+Pure Python, no ML imports and no numpy. The public API:
+
+    from solvers.sokoban import (Level, LevelError, ACTIONS, generate_level, solve, bfs_solve,
+                                 optimal_actions, optimal_trajectory, Solution)
+
+    level = generate_level(seed=0, height=6, width=6, boxes=1)
+    level.xsb()                       # canonical XSB text
+    solve(level)                      # A* over pushes, move-optimal (metric="pushes", fast=True)
+    bfs_solve(level)                  # move-level BFS, move-optimal (small levels)
+    optimal_actions(level)            # every first action of some optimal solution, e.g. ('u', 'l')
+    optimal_trajectory(level)         # [(state, optimal actions), ...] along one optimal solution
+
+Modules: `level` (model and rules), `board` (compiled tables, dead squares, freeze deadlocks),
+`bfs` (BFS and labels), `astar` (A*), `generator` (seeded levels), `solution` (result type).
+"""
+
+from solvers.sokoban.astar import solve
+from solvers.sokoban.bfs import bfs_solve, optimal_actions, optimal_trajectory
+from solvers.sokoban.generator import generate_level
+from solvers.sokoban.level import (
+    ACTIONS,
+    STUDY_CELL,
+    STUDY_SYMBOLS,
+    Level,
+    LevelError,
+    split_levels,
+)
+from solvers.sokoban.solution import Solution
+
+__all__ = [
+    "ACTIONS",
+    "STUDY_CELL",
+    "STUDY_SYMBOLS",
+    "Level",
+    "LevelError",
+    "Solution",
+    "bfs_solve",
+    "generate_level",
+    "optimal_actions",
+    "optimal_trajectory",
+    "solve",
+    "split_levels",
+]
