@@ -1,0 +1,496 @@
+"""Dataset cards: render `README.md` of a build folder from `cards/<task>.md` and `build.json`.
+
+The card's YAML header is what the Hub reads (license, task categories, tags, size category,
+pretty name, and `configs` with the `data_files` of every config and split found under `data/`);
+its body says what the data is, which claim of the study each config serves, how it was made
+(version, fingerprint, seeds, options, templates, teacher), statistics per config and split, what
+the evaluation variants test, a few sample rows, how to load a frozen release, the citation of the
+study, and known limitations.
+
+    from datagen.cards import write_card
+    write_card(Path("out/points"))         # or: datagen card out/points
+
+Templates are plain Markdown with `string.Template` placeholders (`$name`; a literal dollar is
+`$$`), one per task, next to `citation.bib` in the repository's `cards/` folder.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from string import Template
+from typing import Any
+
+import yaml
+
+TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "cards"
+CARD_NAME = "README.md"
+BUILD_NAME = "build.json"
+
+# `<split>-00000-of-00001.parquet` as written by `datagen build` (and by `datasets`).
+_SHARD = re.compile(r"(?P<split>\w+?)(?:-(?P<index>\d+)-of-(?P<count>\d+))?\.parquet")
+_REQUIRED_KEYS = ("task", "version", "fingerprint", "dataset_version", "configs")
+# Order in which configs are described; unknown ones follow alphabetically.
+CONFIG_ORDER = (
+    "answer-only",
+    "diverse-answer-only",
+    "cot",
+    "diverse-cot",
+    "rl",
+    "diverse-rl",
+    "eval",
+)
+# Template fields whose distinct values are counted per split ("templates and pools").
+_TEMPLATE_FIELDS = ("family", "wording", "symbols", "rule", "vocabulary")
+_SAMPLE_CHARS = 1500
+_CELL_CHARS = 120
+
+
+class CardError(ValueError):
+    """The folder cannot be described: no build.json, or build.json and data/ disagree."""
+
+
+def load_build(task_dir: Path) -> dict[str, Any]:
+    """Read and check `task_dir/build.json`."""
+    path = Path(task_dir) / BUILD_NAME
+    if not path.is_file():
+        raise CardError(f"{path} not found: is {task_dir} a folder written by `datagen build`?")
+    try:
+        build = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as error:
+        raise CardError(f"{path} is not valid JSON: {error}") from None
+    missing = [key for key in _REQUIRED_KEYS if key not in build]
+    if missing:
+        raise CardError(f"{path} lacks {', '.join(missing)}")
+    return build
+
+
+def parquet_files(task_dir: Path) -> dict[str, dict[str, list[str]]]:
+    """{config: {split: [paths relative to task_dir, POSIX]}} for every parquet under data/."""
+    root = Path(task_dir)
+    found: dict[str, dict[str, list[str]]] = {}
+    for path in sorted((root / "data").glob("*/*.parquet")):
+        match = _SHARD.fullmatch(path.name)
+        if match is None:
+            raise CardError(f"{path}: expected <split>-00000-of-00001.parquet")
+        config = path.parent.name
+        rel = path.relative_to(root).as_posix()
+        found.setdefault(config, {}).setdefault(match["split"], []).append(rel)
+    return {config: found[config] for config in _ordered(found)}
+
+
+def _ordered(configs: Iterable[str]) -> list[str]:
+    configs = list(configs)
+    known = [c for c in CONFIG_ORDER if c in configs]
+    return known + sorted(c for c in configs if c not in CONFIG_ORDER)
+
+
+def _split_order(build: Mapping[str, Any], config: str, splits: Iterable[str]) -> list[str]:
+    """Splits in build.json's order (the suite's order of variants), then any others sorted."""
+    declared = list(build.get("configs", {}).get(config, {}))
+    splits = list(splits)
+    return [s for s in declared if s in splits] + sorted(s for s in splits if s not in declared)
+
+
+def configs_header(build: Mapping[str, Any], files: Mapping[str, Mapping[str, list[str]]]) -> list:
+    """The `configs` entry of the YAML header: every config, every split, every file."""
+    entries = []
+    for config, splits in files.items():
+        data_files = [
+            {"split": split, "path": splits[split] if len(splits[split]) > 1 else splits[split][0]}
+            for split in _split_order(build, config, splits)
+        ]
+        entries.append({"config_name": config, "data_files": data_files})
+    return entries
+
+
+def size_category(rows: int) -> str:
+    """The Hub's size_categories bucket for a number of rows."""
+    bounds = [(1_000, "n<1K"), (10_000, "1K<n<10K"), (100_000, "10K<n<100K")]
+    bounds += [(1_000_000, "100K<n<1M"), (10_000_000, "1M<n<10M"), (100_000_000, "10M<n<100M")]
+    for bound, name in bounds:
+        if rows < bound:
+            return name
+    return "100M<n<1B"
+
+
+def read_header(card: str) -> dict[str, Any]:
+    """Parse the YAML header of a card (between the leading `---` lines)."""
+    match = re.match(r"---\n(.*?)\n---\n", card, flags=re.DOTALL)
+    if match is None:
+        raise CardError("the card does not start with a YAML header between --- lines")
+    header = yaml.safe_load(match.group(1))
+    if not isinstance(header, dict):
+        raise CardError("the card's YAML header is not a mapping")
+    return header
+
+
+def header_files(header: Mapping[str, Any]) -> set[str]:
+    """Every data file path that a card's `configs` header lists."""
+    listed: set[str] = set()
+    for entry in header.get("configs", []):
+        for item in entry.get("data_files", []):
+            paths = item["path"]
+            listed.update([paths] if isinstance(paths, str) else paths)
+    return listed
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown helpers
+
+
+def _cell(value: Any, limit: int = _CELL_CHARS) -> str:
+    if isinstance(value, float):
+        text = f"{value:.4g}"
+    elif isinstance(value, (dict, list, tuple)):
+        text = json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    else:
+        text = str(value)
+    text = " ".join(text.split()).replace("|", "\\|")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _table(head: list[str], rows: list[list[Any]]) -> str:
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    lines += ["| " + " | ".join(_cell(value) for value in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _flatten(data: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    """Nested dicts as dotted keys; lists and scalars as leaves."""
+    if isinstance(data, Mapping) and data:
+        out: list[tuple[str, Any]] = []
+        for key, value in data.items():
+            out += _flatten(value, f"{prefix}.{key}" if prefix else str(key))
+        return out
+    return [(prefix or "value", data)]
+
+
+def _is_histogram(value: Any) -> bool:
+    return isinstance(value, Mapping) and all(
+        isinstance(count, (int, float)) and not isinstance(count, bool) for count in value.values()
+    )
+
+
+def _histogram(value: Mapping[str, Any]) -> str:
+    return " · ".join(f"{key}: {_cell(count)}" for key, count in value.items()) or "—"
+
+
+def _fence(text: str, language: str = "") -> str:
+    """A code block whose fence cannot be closed by backticks inside `text`."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{language}\n{text}\n{fence}"
+
+
+def _clip(text: str, limit: int = _SAMPLE_CHARS) -> str:
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f"\n… ({len(text) - limit} more characters)"
+
+
+# ---------------------------------------------------------------------------------------------
+# Sections
+
+
+def _contents(build: Mapping[str, Any], files: Mapping[str, Mapping[str, list[str]]]) -> str:
+    rows = []
+    for config, splits in files.items():
+        declared = build.get("configs", {}).get(config, {})
+        for split in _split_order(build, config, splits):
+            rows.append([f"`{config}`", f"`{split}`", declared.get(split, "—"), len(splits[split])])
+    total = sum(int(n) for splits in build["configs"].values() for n in splits.values())
+    return _table(["config", "split", "rows", "files"], rows) + f"\n\n{total} rows in all."
+
+
+def _template_usage(
+    task_dir: Path, build: Mapping[str, Any], files: Mapping[str, Mapping[str, list[str]]]
+) -> str:
+    """Distinct template choices per config/split, read from the rows themselves."""
+    import pyarrow.parquet as pq
+
+    rows: list[tuple[str, str, dict[str, str]]] = []
+    for config, splits in files.items():
+        for split in _split_order(build, config, splits):
+            counters: dict[str, Counter] = {name: Counter() for name in _TEMPLATE_FIELDS}
+            words: dict[str, set[str]] = {name: set() for name in _TEMPLATE_FIELDS}
+            for rel in splits[split]:
+                if "template" not in pq.read_schema(task_dir / rel).names:
+                    continue
+                column = pq.read_table(task_dir / rel, columns=["template"]).column(0)
+                for value in column.to_pylist():
+                    for name in _TEMPLATE_FIELDS:
+                        item = (value or {}).get(name)
+                        if isinstance(item, list):
+                            words[name].update(map(str, item))
+                            item = " ".join(map(str, item))
+                        if item is not None:
+                            counters[name][item] += 1
+            cells = {}
+            for name, counter in counters.items():
+                if len(counter) > 3:
+                    # Many choices (diverse vocabularies): their number and the pool they drew on.
+                    pool = f" of {len(words[name])} words" if words[name] else ""
+                    cells[name] = f"{len(counter)} distinct{pool}"
+                elif counter:
+                    cells[name] = ", ".join(f"{key} ({n})" for key, n in counter.most_common())
+            if cells:
+                rows.append((config, split, cells))
+    if not rows:
+        return "The rows carry no `template` column."
+    used = [name for name in _TEMPLATE_FIELDS if any(name in cells for *_, cells in rows)]
+    return _table(
+        ["config", "split", *used],
+        [[f"`{c}`", f"`{s}`", *(cells.get(n, "—") for n in used)] for c, s, cells in rows],
+    )
+
+
+def _provenance(build: Mapping[str, Any], task_dir: Path, files) -> str:
+    parts = [
+        _table(
+            ["", ""],
+            [
+                ["package", f"sft-myth-datagen {build['version']}"],
+                ["dataset version", build["dataset_version"]],
+                ["fingerprint", f"{build['fingerprint']} (sha256 of the resolved options, 16 hex)"],
+                ["release", _release_text(build)],
+                ["created by", build.get("created_by", "—")],
+            ],
+        ),
+        "Rebuild these exact rows with the same package version and the options below; the "
+        "fingerprint of the rebuilt folder must match.",
+        "### Seeds",
+        _fence(json.dumps(build.get("seeds", {}), indent=2, ensure_ascii=False), "json"),
+        "### Generator, solver and template options",
+        _table(["option", "value"], [[f"`{k}`", v] for k, v in _flatten(build.get("options", {}))])
+        if build.get("options")
+        else "No options recorded.",
+        "<details><summary>Resolved options as JSON</summary>\n\n"
+        + _fence(json.dumps(build.get("options", {}), indent=2, ensure_ascii=False), "json")
+        + "\n\n</details>",
+        "### Templates and pools used",
+        "Distinct instruction choices per split, counted from the rows' `template` column "
+        "(a value with its row count, or the number of distinct values).",
+        _template_usage(task_dir, build, files),
+        "### Teacher and sampling",
+    ]
+    teacher = build.get("teacher")
+    if teacher:
+        parts.append(
+            "Chain-of-thought rows were sampled from the teacher below and kept only when the "
+            "exact verifier accepted the final answer (rejection sampling); acceptance figures "
+            "are per build."
+        )
+        parts.append(_table(["setting", "value"], [[f"`{k}`", v] for k, v in _flatten(teacher)]))
+    else:
+        parts.append("No teacher: this build has no chain-of-thought configs.")
+    parts.append("### Leakage check")
+    leakage = build.get("leakage")
+    if leakage:
+        parts.append(_table(["figure", "value"], [[f"`{k}`", v] for k, v in _flatten(leakage)]))
+    else:
+        parts.append("No leakage check recorded.")
+    return "\n\n".join(parts)
+
+
+def _stats(build: Mapping[str, Any], files: Mapping[str, Mapping[str, list[str]]]) -> str:
+    stats = build.get("stats") or {}
+    if not stats:
+        return "No statistics recorded."
+    parts = []
+    for config in _ordered(stats):
+        per_split = stats[config] or {}
+        splits = _split_order(build, config, per_split)
+        scalars: list[str] = []
+        histograms: list[str] = []
+        for split in splits:
+            for figure, value in (per_split[split] or {}).items():
+                bucket = histograms if _is_histogram(value) else scalars
+                if figure not in bucket:
+                    bucket.append(figure)
+        parts.append(f"### `{config}`")
+        rows = build.get("configs", {}).get(config, {})
+        table_rows = [
+            [f"`{split}`", rows.get(split, "—")]
+            + [(per_split[split] or {}).get(figure, "—") for figure in scalars]
+            for split in splits
+        ]
+        parts.append(_table(["split", "rows", *scalars], table_rows))
+        if histograms:
+            hist_rows = [
+                [f"`{split}`", f"`{figure}`", _histogram(per_split[split][figure])]
+                for split in splits
+                for figure in histograms
+                if figure in (per_split[split] or {})
+            ]
+            parts.append(
+                "<details><summary>Distributions</summary>\n\n"
+                + "\n".join(
+                    ["| split | figure | value: count |", "|---|---|---|"]
+                    + [f"| {s} | {f} | {h} |" for s, f, h in hist_rows]
+                )
+                + "\n\n</details>"
+            )
+    return "\n\n".join(parts)
+
+
+def _sample_splits(config: str, splits: list[str]) -> list[str]:
+    chosen = splits[:1]
+    fake = [s for s in splits if s.startswith("fake") or s.endswith("fake")]
+    if config == "eval" and fake and fake[0] not in chosen:
+        chosen.append(fake[0])
+    return chosen
+
+
+def _samples(task_dir: Path, build, files: Mapping[str, Mapping[str, list[str]]]) -> str:
+    import pyarrow.parquet as pq
+
+    parts = [
+        "One row per config (and a fake variant of `eval`), first row of the split; long texts "
+        "are cut."
+    ]
+    for config, splits in files.items():
+        for split in _sample_splits(config, _split_order(build, config, splits)):
+            table = pq.read_table(task_dir / splits[split][0])
+            if table.num_rows == 0:
+                continue
+            row = table.slice(0, 1).to_pylist()[0]
+            parts.append(f"### `{config}` / `{split}` — `{row.get('id', '?')}`")
+            for message in row.get("prompt") or []:
+                parts.append(f"**{message.get('role', '?')}**")
+                parts.append(_fence(_clip(str(message.get("content", "")))))
+            for message in row.get("completion") or []:
+                parts.append(f"**{message.get('role', '?')} (target)**")
+                parts.append(_fence(_clip(str(message.get("content", "")))))
+            extra = {k: row[k] for k in ("template", "solution") if row.get(k) is not None}
+            if extra:
+                text = json.dumps(extra, ensure_ascii=False, default=str)
+                parts.append(_fence(_clip(text, 800), "json"))
+    return "\n\n".join(parts)
+
+
+def _release(build: Mapping[str, Any]) -> tuple[str, str]:
+    """(repo, tag) for the usage snippet: the recorded release, or the default tag."""
+    release = build.get("release") or {}
+    tag = release.get("tag") or f"v{build['version']}"
+    repo = release.get("repo") or "OWNER/NAME"
+    return repo, tag
+
+
+def _release_text(build: Mapping[str, Any]) -> str:
+    release = build.get("release") or {}
+    if not release:
+        return f"not pushed yet (default tag v{build['version']})"
+    return f"{release.get('repo')} at tag {release.get('tag')}"
+
+
+def _usage(build: Mapping[str, Any], files: Mapping[str, Mapping[str, list[str]]]) -> str:
+    repo, tag = _release(build)
+    task = build["task"]
+    train = [config for config in files if config != "eval"]
+    first = train[0] if train else next(iter(files), "eval")
+    eval_splits = _split_order(build, "eval", files.get("eval", {}))
+    fake = next((s for s in eval_splits if "fake" in s), eval_splits[0] if eval_splits else None)
+    lines = [
+        "from datasets import load_dataset",
+        "",
+        f"# a frozen release: the tag {tag} never moves",
+        f'train = load_dataset("{repo}", "{first}", revision="{tag}")["train"]',
+    ]
+    if eval_splits:
+        lines += [
+            f'evals = load_dataset("{repo}", "eval", revision="{tag}")  # one split per variant',
+            f'print(evals["{fake}"][0]["template"])',
+        ]
+    lines += ["", "# the same folder on disk (after `datagen build` or `datagen pull`)"]
+    lines += [f'local = load_dataset("path/to/{task}", "{first}")']
+    note = ""
+    if repo == "OWNER/NAME":
+        note = (
+            "\n\nThis folder has not been pushed yet: replace `OWNER/NAME` by the repository "
+            "that `datagen push` publishes it to."
+        )
+    shell = [
+        f"datagen pull {repo} --revision {tag} --out data/{task}",
+        f"datagen eval --model MODEL --data {repo}@{tag}",
+        f"datagen push path/to/{task} --repo {repo}    # tags v<package version>",
+    ]
+    return _fence("\n".join(lines), "python") + "\n\n" + _fence("\n".join(shell), "bash") + note
+
+
+def _limitations(build: Mapping[str, Any], files: Mapping[str, Mapping[str, list[str]]]) -> str:
+    lines = []
+    absent = [config for config in CONFIG_ORDER if config not in files]
+    if absent:
+        lines.append(
+            "- This build does not contain "
+            + ", ".join(f"`{c}`" for c in absent)
+            + " (see `datagen build --help`: `--diverse`, `--cot`)."
+        )
+    leakage = build.get("leakage") or {}
+    if leakage.get("overlaps"):
+        lines.append(
+            f"- The leakage check found {leakage['overlaps']} evaluation states in training "
+            "splits: do not use this build for out-of-distribution claims."
+        )
+    elif not leakage.get("checked"):
+        lines.append("- No leakage check is recorded for this build.")
+    return "\n".join(lines)
+
+
+def _template_path(task: str) -> Path:
+    path = TEMPLATE_DIR / f"{task}.md"
+    if not path.is_file():
+        raise CardError(f"no card template for task {task!r} in {TEMPLATE_DIR}")
+    return path
+
+
+def render_card(task_dir: Path) -> str:
+    """The README.md text of a build folder (`DIR/<task>` holding build.json and data/)."""
+    task_dir = Path(task_dir)
+    build = load_build(task_dir)
+    files = parquet_files(task_dir)
+    if not files:
+        raise CardError(f"{task_dir / 'data'} holds no parquet files")
+    for config, splits in build["configs"].items():
+        for split in splits:
+            if split not in files.get(config, {}):
+                raise CardError(
+                    f"build.json lists {config}/{split} but {task_dir}/data/{config}/ "
+                    f"has no {split}-*.parquet"
+                )
+    header = configs_header(build, files)
+    total = sum(int(n) for splits in build["configs"].values() for n in splits.values())
+    _, tag = _release(build)
+    values = {
+        "size_category": size_category(total),
+        "configs_yaml": yaml.safe_dump(header, sort_keys=False, allow_unicode=True).rstrip("\n"),
+        "dataset_version": build["dataset_version"],
+        "tag": tag,
+        "fingerprint": build["fingerprint"],
+        "version": build["version"],
+        "contents_table": _contents(build, files),
+        "provenance": _provenance(build, task_dir, files),
+        "stats": _stats(build, files),
+        "samples": _samples(task_dir, build, files),
+        "usage": _usage(build, files),
+        "citation": (TEMPLATE_DIR / "citation.bib").read_text(encoding="utf-8").strip(),
+        "limitations": _limitations(build, files),
+    }
+    card = Template(_template_path(build["task"]).read_text(encoding="utf-8")).substitute(values)
+    # Fail here rather than on the Hub: the header must parse and list exactly our files.
+    listed = header_files(read_header(card))
+    expected = {rel for splits in files.values() for paths in splits.values() for rel in paths}
+    if listed != expected:
+        raise CardError(f"card header lists {sorted(listed ^ expected)} inconsistently")
+    return card.rstrip("\n") + "\n"
+
+
+def write_card(task_dir: Path) -> Path:
+    """Render the card of `task_dir` and write it to `task_dir/README.md`; return that path."""
+    path = Path(task_dir) / CARD_NAME
+    path.write_text(render_card(Path(task_dir)), encoding="utf-8")
+    return path
