@@ -1,0 +1,93 @@
+"""`datagen finetune` (and `make finetune`): the slim SFT trainer of datagen.finetune."""
+
+from __future__ import annotations
+
+import click
+
+from datagen.finetune import DEFAULT_MODEL
+
+
+@click.command("finetune")
+@click.option(
+    "--model",
+    default=DEFAULT_MODEL,
+    show_default=True,
+    help="Base model: a local folder (works offline) or a Hub id; needs a chat template.",
+)
+@click.option("--data", required=True, help="Build folder (DIR or DIR/<task>) or OWNER/NAME[@rev].")
+@click.option(
+    "--config",
+    "config_name",
+    default="answer-only",
+    show_default=True,
+    help="SFT config: answer-only, diverse-answer-only, cot, diverse-cot.",
+)
+@click.option(
+    "--task",
+    type=click.Choice(["sokoban", "points"]),
+    default=None,
+    help="Task to train on when DATA holds several.",
+)
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Output folder.")
+@click.option("--epochs", default=5, show_default=True, type=int)
+@click.option("--lr", default=1e-5, show_default=True, type=float)
+@click.option("--weight-decay", default=0.01, show_default=True, type=float)
+@click.option(
+    "--warmup",
+    default=0.1,
+    show_default=True,
+    type=float,
+    help="Share of the steps with linear warm-up before the cosine decay.",
+)
+@click.option("--grad-clip", default=1.0, show_default=True, type=float, help="0 disables.")
+@click.option(
+    "--global-batch", default=128, show_default=True, type=int, help="Rows per optimizer step."
+)
+@click.option(
+    "--max-len",
+    default=2048,
+    show_default=True,
+    type=int,
+    help="Tokens per packed sequence; a longer row is an error.",
+)
+@click.option(
+    "--dtype",
+    type=click.Choice(["auto", "bf16", "fp32"]),
+    default="auto",
+    show_default=True,
+    help="Autocast dtype (auto: bf16 on a bf16 GPU, else fp32).",
+)
+@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda, cuda:N, mps.")
+@click.option(
+    "--gradient-checkpointing/--no-gradient-checkpointing", default=False, show_default=True
+)
+@click.option(
+    "--attn-implementation", default=None, help="sdpa (default), eager, flash_attention_2, ..."
+)
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--limit", default=None, type=int, help="Train on the first N rows only.")
+@click.option("--max-steps", default=None, type=int, help="Stop after N optimizer steps.")
+@click.option("--resume", is_flag=True, help="Continue from the latest OUT/checkpoint-epoch-N.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def finetune(**options: object) -> None:
+    """Fine-tune a chat model on an SFT config of a build (loss on completion tokens only).
+
+    Writes the final model to OUT, a checkpoint per epoch to OUT/checkpoint-epoch-N, the
+    resolved settings to OUT/finetune.json and a JSONL log to OUT/train_log.jsonl; prints a
+    JSON summary on stdout.
+    """
+    import json
+
+    from datagen.finetune import FinetuneConfig, FinetuneError, train
+
+    options["config"] = options.pop("config_name")
+    options["progress"] = not options.pop("no_progress")
+    try:
+        cfg = FinetuneConfig(**options)  # type: ignore[arg-type]
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    try:
+        summary = train(cfg, log=lambda message: click.echo(message, err=True))
+    except (FinetuneError, OSError) as error:
+        raise click.ClickException(str(error).splitlines()[0]) from error
+    click.echo(json.dumps(summary))

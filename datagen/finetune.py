@@ -1,0 +1,532 @@
+"""The slim SFT trainer behind `make finetune` and `datagen finetune`.
+
+One loop that reads top to bottom, in the spirit of nanochat's `chat_sft.py`, on plain
+transformers + torch (no framework trainer):
+
+- rows are rendered with the tokenizer's own chat template; the rendered prompt (with the
+  generation prompt) must be a prefix of the rendered conversation, and only the completion
+  tokens carry loss;
+- rows are packed best-fit into sequences of `max_len` tokens with `position_ids` that restart at
+  0 for each row and no attention mask: transformers (>= 5) then builds a block-diagonal causal
+  mask for sdpa/eager and uses varlen kernels for flash attention, so no row attends to another;
+- one optimizer step per `global_batch` rows (the study's 128), as many packed sequences as the
+  rows need accumulated into it, and the loss is the mean over the completion tokens of the whole
+  global batch; logits are computed only where a token carries loss (answer-only rows: a few
+  tokens out of hundreds), which is where most of the speed over TRL comes from;
+- the study's defaults: lr 1e-5, AdamW (0.9, 0.95), weight decay 0.01, cosine schedule with 10%
+  linear warm-up, gradient clipping at 1.0, 5 epochs; bf16 autocast on GPU and optional
+  gradient checkpointing;
+- a Hugging Face checkpoint after every epoch (`OUT/checkpoint-epoch-N`, the optimizer state in
+  the latest one only), `--resume` from the latest, the final model in OUT itself, a JSONL log
+  (`OUT/train_log.jsonl`) of loss, lr, grad norm and tokens/s, and a progress bar on stderr.
+
+Run:  datagen finetune --model Qwen/Qwen2.5-1.5B-Instruct --data out --config answer-only \
+          --task sokoban --out runs/sokoban-ao
+or from Python: `train(FinetuneConfig(model=..., data=..., out=...))`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import shutil
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import torch
+
+DEFAULT_MODEL = "Qwen/Qwen2.5-1.5B-Instruct"
+SFT_CONFIGS = ("answer-only", "diverse-answer-only", "cot", "diverse-cot")
+JSON_COLUMNS = ("prompt", "completion", "instance", "template", "solution", "meta")
+IGNORE = -100  # label of a position that carries no loss
+
+
+class FinetuneError(ValueError):
+    """Bad input found before training starts (the message says what and where)."""
+
+
+@dataclass
+class FinetuneConfig:
+    model: str  # local model directory or Hub id (needs a chat template)
+    data: str  # build folder (DIR or DIR/<task>), pulled folder, or Hub id OWNER/NAME[@rev]
+    out: str  # output folder: final model, checkpoints, log
+    config: str = "answer-only"  # dataset config to train on (split `train`)
+    task: str | None = None  # sokoban|points; needed only when DATA holds several tasks
+    epochs: int = 5
+    lr: float = 1e-5
+    betas: tuple[float, float] = (0.9, 0.95)
+    weight_decay: float = 0.01
+    warmup: float = 0.1  # share of the steps with linear warm-up, then cosine to min_lr_ratio
+    min_lr_ratio: float = 0.0
+    grad_clip: float = 1.0  # 0 disables clipping
+    global_batch: int = 128  # rows per optimizer step (the study's global batch)
+    max_len: int = 2048  # tokens per packed sequence; a longer row is an error
+    dtype: str = "auto"  # auto (bf16 on a bf16 GPU, else fp32) | bf16 | fp32: autocast dtype
+    device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
+    gradient_checkpointing: bool = False
+    attn_implementation: str | None = None  # None: the model's default (sdpa)
+    seed: int = 0
+    limit: int | None = None  # train on the first N rows only (smoke tests)
+    max_steps: int | None = None  # stop after N optimizer steps (benchmarks)
+    resume: bool = False  # continue from the latest OUT/checkpoint-epoch-N
+    save: bool = True  # write checkpoints and the final model
+    progress: bool = True  # progress bar on stderr
+    extra: dict[str, Any] = field(default_factory=dict)  # recorded in finetune.json, unused
+
+    def __post_init__(self) -> None:
+        self.betas = tuple(self.betas)  # type: ignore[assignment]
+        checks = [
+            (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}"),
+            (self.lr > 0, f"lr must be > 0, got {self.lr}"),
+            (len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas), "betas: two in [0, 1)"),
+            (self.weight_decay >= 0, "weight_decay must be >= 0"),
+            (0 <= self.warmup < 1, f"warmup is a share of the steps in [0, 1), got {self.warmup}"),
+            (0 <= self.min_lr_ratio <= 1, "min_lr_ratio must be in [0, 1]"),
+            (self.grad_clip >= 0, "grad_clip must be >= 0"),
+            (self.global_batch >= 1, f"global_batch must be >= 1, got {self.global_batch}"),
+            (self.max_len >= 8, f"max_len must be >= 8, got {self.max_len}"),
+            (self.dtype in ("auto", "bf16", "fp32"), f"dtype: auto|bf16|fp32, got {self.dtype!r}"),
+            (self.limit is None or self.limit >= 1, "limit must be >= 1"),
+            (self.max_steps is None or self.max_steps >= 1, "max_steps must be >= 1"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ValueError(message)
+
+
+# ---------------------------------------------------------------------------------------------
+# Data: find the rows of a config, render them, pack them
+
+
+def resolve_task_dir(data: str | Path, task: str | None = None) -> Path:
+    """The folder of one task (`DIR/<task>` with `data/` inside) for a build, pull or Hub id."""
+    path = Path(data)
+    if not path.exists():
+        try:
+            from datagen.hub import resolve_data
+        except ImportError as error:  # pragma: no cover - hub module missing in a partial checkout
+            raise FinetuneError(f"{data}: no such folder") from error
+        path = Path(resolve_data(str(data)))
+    if (path / "data").is_dir():
+        if task is not None and path.name != task and (path.parent / task / "data").is_dir():
+            return path.parent / task
+        return path
+    tasks = sorted(p.name for p in path.iterdir() if (p / "data").is_dir()) if path.is_dir() else []
+    if task is not None:
+        if task not in tasks:
+            raise FinetuneError(
+                f"{path}: no task {task!r} here (found: {', '.join(tasks) or 'none'})"
+            )
+        return path / task
+    if len(tasks) == 1:
+        return path / tasks[0]
+    if not tasks:
+        raise FinetuneError(f"{path}: not a build folder (no <task>/data/ inside)")
+    raise FinetuneError(f"{path} holds several tasks ({', '.join(tasks)}): choose one with --task")
+
+
+def available(task_dir: Path) -> dict[str, list[str]]:
+    """{config: [split, ...]} of a task folder, read from the parquet layout."""
+    out: dict[str, list[str]] = {}
+    for config_dir in sorted(p for p in (task_dir / "data").iterdir() if p.is_dir()):
+        splits = sorted({f.name.split("-")[0] for f in config_dir.glob("*.parquet")})
+        if splits:
+            out[config_dir.name] = splits
+    return out
+
+
+def load_rows(task_dir: Path, config: str, split: str = "train") -> list[dict]:
+    """The rows of one split as dicts (parquet read directly: no cache, no network)."""
+    import pyarrow.parquet as pq
+
+    files = sorted((task_dir / "data" / config).glob(f"{split}-*.parquet"))
+    if not files:
+        configs = available(task_dir) if (task_dir / "data").is_dir() else {}
+        have = ", ".join(f"{c}[{'/'.join(s)}]" for c, s in configs.items()) or "none"
+        raise FinetuneError(f"{task_dir}: no {config}/{split} split (available: {have})")
+    rows: list[dict] = []
+    for file in files:
+        rows.extend(pq.read_table(file).to_pylist())
+    for row in rows:  # a build may store nested columns as JSON text; rows are dicts here
+        for key in JSON_COLUMNS:
+            if isinstance(row.get(key), str):
+                row[key] = json.loads(row[key])
+    return rows
+
+
+def encode_row(tokenizer: Any, row: dict, max_len: int) -> tuple[list[int], list[int]]:
+    """Token ids and loss mask (1 on completion tokens) of one row, via the chat template.
+
+    The prompt is tokenized as rendered with the generation prompt, the rest of the
+    conversation separately, so the model is trained on exactly the prefix it will see when
+    it generates.
+    """
+    where = f"row {row.get('id', '?')}"
+    completion = row.get("completion")
+    if not completion:
+        raise FinetuneError(f"{where}: no completion (train on an SFT config: {SFT_CONFIGS})")
+    prompt_text = tokenizer.apply_chat_template(
+        row["prompt"], tokenize=False, add_generation_prompt=True
+    )
+    full_text = tokenizer.apply_chat_template(row["prompt"] + completion, tokenize=False)
+    if not full_text.startswith(prompt_text):
+        raise FinetuneError(
+            f"{where}: the chat template renders the prompt differently inside the conversation "
+            "(the rendered prompt is not a prefix), so completion tokens cannot be found"
+        )
+    prompt_ids = tokenizer(prompt_text, add_special_tokens=False)["input_ids"]
+    completion_ids = tokenizer(full_text[len(prompt_text) :], add_special_tokens=False)["input_ids"]
+    ids = list(prompt_ids) + list(completion_ids)
+    if not completion_ids:
+        raise FinetuneError(f"{where}: empty completion after rendering")
+    if len(ids) > max_len:
+        raise FinetuneError(
+            f"{where}: {len(ids)} tokens, longer than max_len={max_len} (raise --max-len)"
+        )
+    return ids, [0] * len(prompt_ids) + [1] * len(completion_ids)
+
+
+def pack(lengths: list[int], capacity: int) -> list[list[int]]:
+    """Best-fit decreasing: bins of row indices whose lengths sum to at most `capacity`.
+
+    Deterministic (ties broken by index); every row lands in exactly one bin; no row is cut.
+    """
+    bins: list[list[int]] = []
+    room: list[int] = []
+    for i in sorted(range(len(lengths)), key=lambda i: (-lengths[i], i)):
+        best = -1
+        for b, free in enumerate(room):
+            if lengths[i] <= free and (best < 0 or free < room[best]):
+                best = b
+        if best < 0:
+            bins.append([i])
+            room.append(capacity - lengths[i])
+        else:
+            bins[best].append(i)
+            room[best] -= lengths[i]
+    return bins
+
+
+def collate(encoded: list[tuple[list[int], list[int]]], device: Any = "cpu") -> dict:
+    """One packed sequence (batch dimension 1) from several encoded rows.
+
+    `targets[t]` is the token at t+1 when that token carries loss, else IGNORE; the last token of
+    each row never predicts the first token of the next row.
+    """
+    import torch
+
+    ids: list[int] = []
+    positions: list[int] = []
+    targets: list[int] = []
+    for row_ids, mask in encoded:
+        ids += row_ids
+        positions += range(len(row_ids))
+        targets += [row_ids[t + 1] if mask[t + 1] else IGNORE for t in range(len(row_ids) - 1)]
+        targets.append(IGNORE)
+    as_tensor = lambda xs: torch.tensor([xs], dtype=torch.long, device=device)  # noqa: E731
+    return {
+        "input_ids": as_tensor(ids),
+        "position_ids": as_tensor(positions),
+        "targets": as_tensor(targets),
+    }
+
+
+def loss_sum(model: Any, batch: dict) -> tuple[torch.Tensor, int]:
+    """Summed cross-entropy over the completion tokens of a packed batch, and their count.
+
+    Logits are projected only at the positions that carry loss (a boolean `logits_to_keep`),
+    then upcast to fp32 for the cross-entropy.
+    """
+    import torch.nn.functional as F
+
+    keep = batch["targets"] != IGNORE
+    out = model(
+        input_ids=batch["input_ids"],
+        position_ids=batch["position_ids"],
+        use_cache=False,
+        logits_to_keep=keep,
+    )
+    logits = out.logits.reshape(-1, out.logits.shape[-1]).float()
+    labels = batch["targets"][keep]
+    return F.cross_entropy(logits, labels, reduction="sum"), int(labels.numel())
+
+
+def lr_multiplier(step: int, total: int, warmup: float, min_ratio: float = 0.0) -> float:
+    """Linear warm-up over the first `warmup` share of the steps, then cosine decay.
+
+    `step` counts from 0; the first step already has a non-zero rate.
+    """
+    warm = math.ceil(warmup * total)
+    if step < warm:
+        return (step + 1) / warm
+    progress = (step - warm) / max(1, total - warm)
+    return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+# ---------------------------------------------------------------------------------------------
+# Model, device, checkpoints
+
+
+def pick_device(name: str) -> str:
+    import torch
+
+    if name != "auto":
+        if name.startswith("cuda") and not torch.cuda.is_available():
+            raise FinetuneError(f"device {name!r} asked for but CUDA is not available")
+        return name
+    if torch.cuda.is_available():
+        return "cuda"
+    if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def autocast_dtype(name: str, device: str) -> torch.dtype | None:
+    """The autocast dtype: None means plain fp32. bf16 works on CPU too (slowly)."""
+    import torch
+
+    if name == "fp32":
+        return None
+    if name == "auto":
+        ok = device.startswith("cuda") and torch.cuda.is_bf16_supported()
+        return torch.bfloat16 if ok else None
+    if device.startswith("cuda") and not torch.cuda.is_bf16_supported():
+        raise FinetuneError("dtype bf16 asked for but this GPU does not support bf16")
+    return torch.bfloat16
+
+
+def load_tokenizer(model: str) -> Any:
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model)
+    if not getattr(tokenizer, "chat_template", None):
+        raise FinetuneError(
+            f"{model}: the tokenizer has no chat template (use an instruct/chat model)"
+        )
+    return tokenizer
+
+
+def load_model(model: str, device: str, cfg: FinetuneConfig) -> Any:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    kwargs: dict[str, Any] = {"dtype": torch.float32}  # fp32 master weights; autocast computes
+    if cfg.attn_implementation:
+        kwargs["attn_implementation"] = cfg.attn_implementation
+    net = AutoModelForCausalLM.from_pretrained(model, **kwargs).to(device)
+    if cfg.gradient_checkpointing:
+        net.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+    net.config.use_cache = False
+    return net
+
+
+def latest_checkpoint(out: Path) -> Path | None:
+    found = []
+    for path in out.glob("checkpoint-epoch-*"):
+        if (path / "trainer_state.pt").is_file() and path.name.rsplit("-", 1)[1].isdigit():
+            found.append((int(path.name.rsplit("-", 1)[1]), path))
+    return max(found)[1] if found else None
+
+
+def save_checkpoint(
+    out: Path, epoch: int, step: int, net: Any, tokenizer: Any, optimizer: Any, fingerprint: str
+) -> Path:
+    import torch
+
+    path = out / f"checkpoint-epoch-{epoch}"
+    tmp = out / f".tmp-{path.name}"
+    shutil.rmtree(tmp, ignore_errors=True)
+    net.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    state = {"epoch": epoch, "step": step, "optimizer": optimizer.state_dict()}
+    state["fingerprint"] = fingerprint
+    torch.save(state, tmp / "trainer_state.pt")
+    shutil.rmtree(path, ignore_errors=True)
+    tmp.rename(path)  # a killed save never leaves a half-written checkpoint behind
+    # The optimizer state is twice the model in fp32: keep it in the latest checkpoint only.
+    for older in out.glob("checkpoint-epoch-*"):
+        if older != path and (older / "trainer_state.pt").is_file():
+            slim = torch.load(older / "trainer_state.pt", weights_only=False)
+            slim.pop("optimizer", None)
+            torch.save(slim, older / "trainer_state.pt")
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# The loop
+
+
+def prepare(cfg: FinetuneConfig, tokenizer: Any) -> tuple[list[tuple[list[int], list[int]]], Path]:
+    """Load and encode every row, failing on bad input before any model work."""
+    task_dir = resolve_task_dir(cfg.data, cfg.task)
+    rows = load_rows(task_dir, cfg.config, "train")
+    if cfg.limit is not None:
+        rows = rows[: cfg.limit]
+    if not rows:
+        raise FinetuneError(f"{task_dir}: {cfg.config}/train has no rows")
+    if "completion" not in rows[0]:
+        raise FinetuneError(
+            f"{task_dir}: config {cfg.config!r} has no completions; train on one of {SFT_CONFIGS}"
+        )
+    return [encode_row(tokenizer, row, cfg.max_len) for row in rows], task_dir
+
+
+def fingerprint_of(cfg: FinetuneConfig, encoded: list) -> str:
+    """What must not change between a run and its resume: the data and the step schedule."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for ids, mask in encoded:
+        digest.update(json.dumps([ids, mask]).encode())
+    keys = ("config", "task", "epochs", "lr", "warmup", "global_batch", "max_len", "seed")
+    digest.update(json.dumps({k: getattr(cfg, k) for k in keys}, default=str).encode())
+    return digest.hexdigest()[:16]
+
+
+def train(cfg: FinetuneConfig, log: Any = None) -> dict:
+    """Fine-tune `cfg.model` on the `train` split of `cfg.config`; returns a summary dict."""
+    import torch
+
+    out = Path(cfg.out)
+    say = log or (lambda message: print(message, file=sys.stderr, flush=True))
+    tokenizer = load_tokenizer(cfg.model)
+    encoded, task_dir = prepare(cfg, tokenizer)
+    fingerprint = fingerprint_of(cfg, encoded)
+    device = pick_device(cfg.device)
+    compute_dtype = autocast_dtype(cfg.dtype, device)
+
+    start_epoch, step, state = 0, 0, None
+    source = cfg.model
+    if cfg.resume and (checkpoint := latest_checkpoint(out)) is not None:
+        state = torch.load(checkpoint / "trainer_state.pt", weights_only=False)
+        if state.get("fingerprint") != fingerprint:
+            raise FinetuneError(f"{checkpoint}: made with other data or settings; cannot resume")
+        if "optimizer" not in state:
+            raise FinetuneError(f"{checkpoint}: no optimizer state to resume from")
+        start_epoch, step, source = state["epoch"], state["step"], str(checkpoint)
+        say(f"resuming from {checkpoint} (epoch {start_epoch}, step {step})")
+    torch.manual_seed(cfg.seed)
+    net = load_model(source, device, cfg)
+    net.train()
+
+    # Weight decay on matrices only, as usual: norms and biases keep theirs.
+    params = [p for p in net.parameters() if p.requires_grad]
+    groups = [
+        {"params": [p for p in params if p.ndim >= 2], "weight_decay": cfg.weight_decay},
+        {"params": [p for p in params if p.ndim < 2], "weight_decay": 0.0},
+    ]
+    fused = device.startswith("cuda")
+    optimizer = torch.optim.AdamW(groups, lr=cfg.lr, betas=cfg.betas, fused=fused)
+    if state is not None:
+        optimizer.load_state_dict(state["optimizer"])
+
+    steps_per_epoch = math.ceil(len(encoded) / cfg.global_batch)
+    total_steps = steps_per_epoch * cfg.epochs
+    if cfg.max_steps is not None:
+        total_steps = min(total_steps, cfg.max_steps)
+    n_params = sum(p.numel() for p in params)
+    say(
+        f"{len(encoded)} rows from {task_dir} [{cfg.config}], {n_params / 1e6:.1f}M parameters, "
+        f"{device} {compute_dtype or torch.float32}, {total_steps} steps of {cfg.global_batch} rows"
+    )
+    if cfg.save:
+        out.mkdir(parents=True, exist_ok=True)
+        record = {**asdict(cfg), "fingerprint": fingerprint, "rows": len(encoded)}
+        (out / "finetune.json").write_text(json.dumps(record, indent=2, default=str) + "\n")
+    log_file = (out / "train_log.jsonl").open("a") if cfg.save else None
+
+    from tqdm.auto import tqdm
+
+    bar = tqdm(
+        total=total_steps, initial=step, desc="finetune", disable=not cfg.progress, file=sys.stderr
+    )
+    t0 = time.perf_counter()
+    tokens_seen, last_loss = 0, float("nan")
+    for epoch in range(start_epoch, cfg.epochs):
+        # A fresh, seeded order per epoch: a resumed run sees the same batches.
+        order = list(range(len(encoded)))
+        random.Random(cfg.seed * 1_000_003 + epoch).shuffle(order)
+        for first in range(0, len(order), cfg.global_batch):
+            if step >= total_steps:
+                break
+            rows = [encoded[i] for i in order[first : first + cfg.global_batch]]
+            bins = pack([len(ids) for ids, _ in rows], cfg.max_len)
+            n_target = sum(sum(mask[1:]) for _, mask in rows)  # tokens that carry loss
+            n_tokens = sum(len(ids) for ids, _ in rows)
+            for group in optimizer.param_groups:
+                group["lr"] = cfg.lr * lr_multiplier(
+                    step, total_steps, cfg.warmup, cfg.min_lr_ratio
+                )
+            t_step = time.perf_counter()
+            step_loss = 0.0
+            for members in bins:  # gradient accumulation over the packed sequences
+                batch = collate([rows[i] for i in members], device)
+                with torch.autocast(
+                    device.split(":")[0],
+                    dtype=compute_dtype or torch.float32,
+                    enabled=compute_dtype is not None,
+                ):
+                    summed, _ = loss_sum(net, batch)
+                loss = summed / n_target  # the mean over the whole global batch
+                loss.backward()
+                step_loss += loss.item()
+            grad_norm = (
+                torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip).item()
+                if cfg.grad_clip > 0
+                else float("nan")
+            )
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            if device.startswith("cuda"):
+                torch.cuda.synchronize()
+            seconds = time.perf_counter() - t_step
+            step += 1
+            tokens_seen += n_tokens
+            last_loss = step_loss
+            entry = {
+                "step": step,
+                "epoch": epoch + (first + len(rows)) / len(order),
+                "loss": round(step_loss, 6),
+                "lr": optimizer.param_groups[0]["lr"],
+                "grad_norm": round(grad_norm, 6),
+                "tokens": n_tokens,
+                "loss_tokens": n_target,
+                "sequences": len(bins),
+                "tokens_per_s": round(n_tokens / seconds, 1),
+                "elapsed_s": round(time.perf_counter() - t0, 3),
+            }
+            if device.startswith("cuda"):
+                entry["peak_mem_gb"] = round(torch.cuda.max_memory_allocated() / 2**30, 3)
+            if log_file:
+                log_file.write(json.dumps(entry) + "\n")
+                log_file.flush()
+            bar.set_postfix(loss=f"{step_loss:.4f}", tok_s=f"{entry['tokens_per_s']:.0f}")
+            bar.update(1)
+        if step >= total_steps and (epoch + 1) * steps_per_epoch > total_steps:
+            break  # max_steps stopped inside this epoch: no epoch checkpoint for a partial epoch
+        if cfg.save:
+            save_checkpoint(out, epoch + 1, step, net, tokenizer, optimizer, fingerprint)
+    bar.close()
+    if log_file:
+        log_file.close()
+    elapsed = time.perf_counter() - t0
+    if cfg.save:
+        net.config.use_cache = True  # the saved model is for generation
+        net.save_pretrained(out)
+        tokenizer.save_pretrained(out)
+    summary = {
+        "steps": step,
+        "rows": len(encoded),
+        "final_loss": last_loss,
+        "tokens": tokens_seen,
+        "seconds": round(elapsed, 3),
+        "tokens_per_s": round(tokens_seen / elapsed, 1) if elapsed > 0 else None,
+        "out": str(out) if cfg.save else None,
+    }
+    say(json.dumps(summary))
+    return summary
