@@ -1,0 +1,87 @@
+"""`datagen eval`: a model (or a scripted policy) on the `eval` config of a build."""
+
+from __future__ import annotations
+
+import click
+
+BACKENDS = ("transformers", "vllm", "oracle", "frozen")
+
+
+def _variants(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> tuple:
+    """--variants a,b --variants c -> (a, b, c)."""
+    return tuple(v.strip() for item in value for v in item.split(",") if v.strip())
+
+
+@click.command("eval")
+@click.option(
+    "--model", default=None, help="Model folder or Hub id (not needed for oracle/frozen)."
+)
+@click.option("--data", required=True, help="Build folder (DIR or DIR/<task>) or OWNER/NAME[@rev].")
+@click.option(
+    "--task",
+    type=click.Choice(["sokoban", "points"]),
+    default=None,
+    help="Only this task (default: every task in DATA).",
+)
+@click.option(
+    "--variants",
+    multiple=True,
+    callback=_variants,
+    help="Comma-separated variants (default: all), e.g. simple,fake-cardinal.",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(BACKENDS),
+    default="transformers",
+    show_default=True,
+    help="oracle/frozen: scripted policies that check the harness and the data.",
+)
+@click.option("--limit", default=None, type=int, help="Episodes per variant.")
+@click.option("--temperature", default=0.5, show_default=True, type=float, help="0 = greedy.")
+@click.option("--max-turns", default=30, show_default=True, type=int, help="Sokoban turn limit.")
+@click.option("--max-new-tokens", default=1024, show_default=True, type=int)
+@click.option(
+    "--batch-size",
+    default=32,
+    show_default=True,
+    type=int,
+    help="Prompts per generate call (transformers backend).",
+)
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option("--device", default="auto", show_default=True)
+@click.option(
+    "--dtype", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True
+)
+@click.option(
+    "--out",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Write results.json, results.md and episodes.jsonl here.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print results JSON instead of Markdown.")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+def evaluate(**options: object) -> None:
+    """Evaluate on the `eval` config: success, instruction validity, mean turns, format failures.
+
+    Sokoban episodes are multi-turn (one action per turn, the prompt re-rendered from the
+    current state); General Points is one turn. Prints the Markdown table (rows = variants).
+    """
+    import json
+
+    from datagen.evaluate import EvalConfig, EvalError, PolicyError
+    from datagen.evaluate import evaluate as run_eval
+
+    as_json = options.pop("as_json")
+    options["progress"] = not options.pop("no_progress")
+    try:
+        cfg = EvalConfig(**options)  # type: ignore[arg-type]
+    except ValueError as error:
+        raise click.UsageError(str(error)) from error
+    try:
+        results = run_eval(cfg)
+    except (EvalError, PolicyError, OSError) as error:
+        raise click.ClickException(str(error).splitlines()[0]) from error
+    if as_json:
+        click.echo(json.dumps({k: results[k] for k in ("config", "metrics", "seconds")}))
+    else:
+        click.echo(results["markdown"])

@@ -1,0 +1,182 @@
+"""The evaluation harness behind `datagen eval`: a model or a scripted policy on the `eval` config.
+
+    from datagen.evaluate import EvalConfig, evaluate
+    results = evaluate(EvalConfig(model="runs/sokoban-ao", data="out", limit=20))
+    print(results["markdown"])
+
+Modules: `policies` (transformers, vLLM and scripted backends behind one `generate` method),
+`rollouts` (multi-turn Sokoban and single-turn General Points episodes, all stepped together),
+`report` (metrics per variant and the Table-1-style Markdown). With `out` set, writes
+`results.json`, `results.md` and `episodes.jsonl` there.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from datagen.evaluate.policies import SCRIPTED, Policy, PolicyError, make_policy
+from datagen.evaluate.report import markdown, summarize
+from datagen.evaluate.rollouts import Episode, run
+
+BACKENDS = ("transformers", "vllm", *SCRIPTED)
+
+__all__ = [
+    "BACKENDS",
+    "Episode",
+    "EvalConfig",
+    "EvalError",
+    "Policy",
+    "PolicyError",
+    "evaluate",
+    "load_eval_rows",
+    "make_policy",
+    "markdown",
+    "run",
+    "summarize",
+]
+
+
+class EvalError(ValueError):
+    """Bad input to the harness (unknown variant, no eval config, ...)."""
+
+
+@dataclass
+class EvalConfig:
+    data: str  # build folder (DIR or DIR/<task>), pulled folder, or Hub id
+    model: str | None = None  # model folder or Hub id; not needed by scripted backends
+    backend: str = "transformers"  # transformers | vllm | oracle | frozen
+    task: str | None = None  # sokoban | points; None = every task in DATA
+    variants: tuple[str, ...] = ()  # empty = every variant of the eval config
+    limit: int | None = None  # episodes per variant (the first N rows of each split)
+    temperature: float = 0.5  # the study's evaluation temperature; 0 = greedy
+    max_turns: int = 30  # Sokoban episode limit
+    max_new_tokens: int = 1024
+    batch_size: int = 32  # prompts per generate call of the transformers backend
+    seed: int = 0
+    device: str = "auto"
+    dtype: str = "auto"  # auto | bf16 | fp32
+    out: str | None = None  # folder for results.json, results.md, episodes.jsonl
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        self.variants = tuple(self.variants)
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend: one of {', '.join(BACKENDS)}, got {self.backend!r}")
+        if self.backend not in SCRIPTED and not self.model:
+            raise ValueError(f"backend {self.backend} needs a model")
+        if self.limit is not None and self.limit < 1:
+            raise ValueError("limit must be >= 1")
+        if self.temperature < 0:
+            raise ValueError("temperature must be >= 0")
+        if self.max_turns < 1 or self.max_new_tokens < 1 or self.batch_size < 1:
+            raise ValueError("max_turns, max_new_tokens and batch_size must be >= 1")
+        if self.dtype not in ("auto", "bf16", "fp32"):
+            raise ValueError(f"dtype: auto|bf16|fp32, got {self.dtype!r}")
+
+
+def task_dirs(data: str, task: str | None) -> list[Path]:
+    """The task folders to evaluate: one if `task` is given or DATA is a task folder, else all."""
+    from datagen.finetune import FinetuneError, resolve_task_dir
+
+    try:
+        if task is not None:
+            return [resolve_task_dir(data, task)]
+        root = resolve_task_dir(data, None)
+        return [root]
+    except FinetuneError as error:
+        if "several tasks" not in str(error):
+            raise EvalError(str(error)) from error
+    # A build folder with several tasks: evaluate them all.
+    path = Path(data)
+    if not path.exists():
+        from datagen.hub import resolve_data
+
+        path = Path(resolve_data(data))
+    return sorted(p for p in path.iterdir() if (p / "data" / "eval").is_dir())
+
+
+def load_eval_rows(
+    task_dir: Path, variants: tuple[str, ...] = (), limit: int | None = None
+) -> list[dict]:
+    """Rows of the `eval` config, variant by variant (split names use '_' for '-')."""
+    from datagen.finetune import FinetuneError, available, load_rows
+
+    splits = available(task_dir).get("eval", [])
+    if not splits:
+        raise EvalError(f"{task_dir}: no eval config (build it with --eval-size N)")
+    if variants:
+        wanted = [v.replace("-", "_") for v in variants]
+        unknown = [v for v, s in zip(variants, wanted, strict=True) if s not in splits]
+        if unknown:
+            raise EvalError(
+                f"{task_dir.name}: unknown variant(s) {', '.join(unknown)}; "
+                f"available: {', '.join(s.replace('_', '-') for s in splits)}"
+            )
+        splits = wanted
+    rows: list[dict] = []
+    for split in splits:
+        try:
+            part = load_rows(task_dir, "eval", split)
+        except FinetuneError as error:
+            raise EvalError(str(error)) from error
+        rows += part[:limit] if limit else part
+    return rows
+
+
+def evaluate(cfg: EvalConfig, policy: Policy | None = None) -> dict:
+    """Evaluate and return {"config", "metrics", "markdown", "episodes": [records]}.
+
+    `policy` overrides the backend of `cfg` (for tests and scripts).
+    """
+    rows: list[dict] = []
+    dirs = task_dirs(cfg.data, cfg.task)
+    for task_dir in dirs:
+        # With several tasks, a variant list names variants of any of them.
+        names = cfg.variants
+        if names and len(dirs) > 1:
+            from datagen.finetune import available
+
+            have = {s.replace("_", "-") for s in available(task_dir).get("eval", [])}
+            names = tuple(v for v in names if v in have)
+            if not names:
+                continue
+        rows += load_eval_rows(task_dir, names, cfg.limit)
+    if not rows:
+        raise EvalError(f"{cfg.data}: no evaluation rows for variants {', '.join(cfg.variants)}")
+    if policy is None:
+        policy = make_policy(
+            cfg.backend,
+            cfg.model,
+            cfg.temperature,
+            cfg.max_new_tokens,
+            cfg.batch_size,
+            cfg.seed,
+            cfg.device,
+            cfg.dtype,
+        )
+    t0 = time.perf_counter()
+    episodes = run(policy, rows, cfg.max_turns, cfg.progress)
+    seconds = time.perf_counter() - t0
+    metrics = summarize(episodes)
+    title = f"{cfg.model or cfg.backend} on {cfg.data} (temperature {cfg.temperature})"
+    table = markdown(metrics, title)
+    results = {
+        "config": asdict(cfg),
+        "data_dirs": [str(d) for d in dirs],
+        "seconds": round(seconds, 3),
+        "metrics": metrics,
+    }
+    if cfg.out:
+        out = Path(cfg.out)
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "results.json").write_text(json.dumps(results, indent=2) + "\n")
+        (out / "results.md").write_text(table + "\n")
+        with (out / "episodes.jsonl").open("w") as f:
+            for episode in episodes:
+                f.write(json.dumps(episode.record(), ensure_ascii=False) + "\n")
+        print(f"wrote {out}/results.json, results.md, episodes.jsonl", file=sys.stderr)
+    return {**results, "markdown": table, "episodes": [e.record() for e in episodes]}

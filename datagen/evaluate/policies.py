@@ -1,0 +1,240 @@
+"""Policies: whatever answers prompts in the evaluation harness.
+
+A policy has one method, `generate(prompts, contexts) -> list[str]`: one completion per chat
+prompt. Model backends read only the prompts; the scripted policies (used to check the harness
+and a build without a model) read the puzzle state from `contexts`, one dict per prompt with
+`task`, `instance` (the current state) and `template` (the row's instructions).
+
+- `TransformersPolicy`: batched `generate` with left padding; temperature sampling seeded per
+  call, greedy at temperature 0.
+- `VLLMPolicy`: vLLM's offline engine (imported lazily; an install hint if missing).
+- `ScriptedPolicy("oracle")`: the solver's optimal move (Sokoban) or a solution formula (General
+  Points) written in the vocabulary / face-card rule the prompt *shows*.
+- `ScriptedPolicy("frozen")`: the same, but always in the training vocabulary (Up/Down/Left/
+  Right, J/Q/K = 10): the shortcut the study's claim 1 is about.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+BASE_VOCABULARY = ("Up", "Down", "Left", "Right")
+BASE_FACES = (10, 10, 10)
+SCRIPTED = ("oracle", "frozen")
+
+
+class Policy(Protocol):
+    def generate(self, prompts: list[list[dict]], contexts: list[dict] | None = None) -> list[str]:
+        """One completion per prompt, in order."""
+        ...
+
+
+class PolicyError(RuntimeError):
+    """A backend could not be set up (missing package, no chat template, ...)."""
+
+
+class ScriptedPolicy:
+    """A policy that plays from the true puzzle state: a check of the harness, not a model."""
+
+    def __init__(self, kind: str) -> None:
+        if kind not in SCRIPTED:
+            raise ValueError(f"scripted policy: one of {SCRIPTED}, got {kind!r}")
+        self.kind = kind
+
+    def generate(self, prompts: list[list[dict]], contexts: list[dict] | None = None) -> list[str]:
+        if contexts is None or len(contexts) != len(prompts):
+            raise ValueError("scripted policies need one context per prompt")
+        return [self.answer(context) for context in contexts]
+
+    def answer(self, context: dict) -> str:
+        template = context["template"]
+        if context["task"] == "sokoban":
+            from solvers.sokoban import ACTIONS, Level, optimal_actions
+
+            actions = optimal_actions(Level.parse(context["instance"]["grid"]))
+            if not actions:
+                return "<answer> none </answer>"
+            words = template["vocabulary"] if self.kind == "oracle" else BASE_VOCABULARY
+            return f"<answer> {words[ACTIONS.index(actions[0])]} </answer>"
+        if context["task"] == "points":
+            from datagen.templates.points import render_answer_text
+            from solvers.points import hand_values, solve
+
+            faces = tuple(template["faces"]) if self.kind == "oracle" else BASE_FACES
+            cards = list(context["instance"]["cards"])
+            values = list(hand_values(cards, faces))
+            formulas = solve(values, context["instance"]["target"])
+            # No solution under the rule it believes in: it says so, which scores as wrong.
+            return render_answer_text(cards, values, formulas[0] if formulas else "no solution")
+        raise ValueError(f"unknown task {context['task']!r}")
+
+
+def _device(name: str) -> str:
+    import torch
+
+    if name != "auto":
+        return name
+    if torch.cuda.is_available():
+        return "cuda"
+    return "cpu"
+
+
+class TransformersPolicy:
+    """Batched generation with transformers (left padding, seeded sampling)."""
+
+    def __init__(
+        self,
+        model: str,
+        temperature: float = 0.5,
+        max_new_tokens: int = 1024,
+        batch_size: int = 32,
+        seed: int = 0,
+        device: str = "auto",
+        dtype: str = "auto",
+        chat_template_kwargs: dict | None = None,
+    ) -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.device = _device(device)
+        self.temperature = temperature
+        self.max_new_tokens = max_new_tokens
+        self.batch_size = batch_size
+        self.seed = seed
+        self.calls = 0
+        self.template_kwargs = chat_template_kwargs or {}
+        self.tokenizer = AutoTokenizer.from_pretrained(model, padding_side="left")
+        if not getattr(self.tokenizer, "chat_template", None):
+            raise PolicyError(f"{model}: the tokenizer has no chat template")
+        if self.tokenizer.pad_token is None:
+            self.tokenizer.pad_token = self.tokenizer.eos_token
+        if dtype == "auto":
+            bf16 = self.device.startswith("cuda") and torch.cuda.is_bf16_supported()
+            dtype = "bf16" if bf16 else "fp32"
+        torch_dtype = {"bf16": torch.bfloat16, "fp32": torch.float32}[dtype]
+        self.model = AutoModelForCausalLM.from_pretrained(model, dtype=torch_dtype)
+        self.model.to(self.device).eval()
+        config = self.model.generation_config
+        config.max_new_tokens = max_new_tokens
+        config.pad_token_id = self.tokenizer.pad_token_id
+        # The study sampled with temperature only (vLLM: top-p 1, no top-k); a model's own
+        # generation_config (Qwen: top-k 20, top-p 0.8) would silently change that.
+        config.do_sample = temperature > 0
+        config.temperature = temperature if temperature > 0 else None
+        config.top_p = 1.0 if temperature > 0 else None
+        config.top_k = 0 if temperature > 0 else None
+        self.generation_config = config
+
+    def generate(self, prompts: list[list[dict]], contexts: list[dict] | None = None) -> list[str]:
+        import torch
+
+        texts = [
+            self.tokenizer.apply_chat_template(
+                p, tokenize=False, add_generation_prompt=True, **self.template_kwargs
+            )
+            for p in prompts
+        ]
+        # Longest first: similar lengths share a batch, so there is little padding.
+        order = sorted(range(len(texts)), key=lambda i: (-len(texts[i]), i))
+        outputs: list[str] = [""] * len(texts)
+        self.calls += 1
+        generator_seed = self.seed * 1_000_003 + self.calls
+        for start in range(0, len(order), self.batch_size):
+            chunk = order[start : start + self.batch_size]
+            enc = self.tokenizer(
+                [texts[i] for i in chunk],
+                return_tensors="pt",
+                padding=True,
+                add_special_tokens=False,
+            ).to(self.device)
+            torch.manual_seed(generator_seed + start)  # deterministic given the seed and call
+            with torch.no_grad():
+                out = self.model.generate(**enc, generation_config=self.generation_config)
+            new = out[:, enc["input_ids"].shape[1] :]
+            for i, text in zip(
+                chunk, self.tokenizer.batch_decode(new, skip_special_tokens=True), strict=True
+            ):
+                outputs[i] = text
+        return outputs
+
+
+class VLLMPolicy:
+    """vLLM's offline engine; every request gets its own seed, so results are reproducible."""
+
+    def __init__(
+        self,
+        model: str,
+        temperature: float = 0.5,
+        max_new_tokens: int = 1024,
+        seed: int = 0,
+        dtype: str = "auto",
+        chat_template_kwargs: dict | None = None,
+        **engine_kwargs: Any,
+    ) -> None:
+        try:
+            from vllm import LLM, SamplingParams
+        except ImportError as error:
+            raise PolicyError(
+                "the vllm backend needs vLLM: pip install 'sft-myth-datagen[vllm]' "
+                "(or use --backend transformers)"
+            ) from error
+        self._sampling = SamplingParams
+        vllm_dtype = {"auto": "auto", "bf16": "bfloat16", "fp32": "float32"}[dtype]
+        self.llm = LLM(model=model, seed=seed, dtype=vllm_dtype, **engine_kwargs)
+        self.temperature = temperature
+        self.max_new_tokens = max_new_tokens
+        self.seed = seed
+        self.calls = 0
+        self.template_kwargs = chat_template_kwargs or {}
+
+    def generate(self, prompts: list[list[dict]], contexts: list[dict] | None = None) -> list[str]:
+        self.calls += 1
+        base = self.seed * 1_000_003 + self.calls * 100_003
+        params = [
+            self._sampling(
+                temperature=self.temperature,
+                top_p=1.0,
+                max_tokens=self.max_new_tokens,
+                seed=base + i,
+            )
+            for i in range(len(prompts))
+        ]
+        results = self.llm.chat(
+            prompts,
+            sampling_params=params,
+            use_tqdm=False,
+            chat_template_kwargs=self.template_kwargs or None,
+        )
+        return [r.outputs[0].text for r in results]
+
+
+def make_policy(
+    backend: str,
+    model: str | None,
+    temperature: float = 0.5,
+    max_new_tokens: int = 1024,
+    batch_size: int = 32,
+    seed: int = 0,
+    device: str = "auto",
+    dtype: str = "auto",
+    chat_template_kwargs: dict | None = None,
+) -> Policy:
+    """The policy for a `--backend` name."""
+    if backend in SCRIPTED:
+        return ScriptedPolicy(backend)
+    if not model:
+        raise PolicyError(f"--backend {backend} needs --model")
+    if backend == "transformers":
+        return TransformersPolicy(
+            model,
+            temperature,
+            max_new_tokens,
+            batch_size,
+            seed,
+            device,
+            dtype,
+            chat_template_kwargs,
+        )
+    if backend == "vllm":
+        return VLLMPolicy(model, temperature, max_new_tokens, seed, dtype, chat_template_kwargs)
+    raise PolicyError(f"unknown backend {backend!r}: vllm, transformers, oracle or frozen")
