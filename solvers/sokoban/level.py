@@ -219,7 +219,8 @@ def _validate(level: Level) -> None:
     if level.player in level.boxes:
         raise LevelError(f"player on a box at row {pr}, col {pc}")
     if len(level.boxes) != len(level.goals):
-        raise LevelError(f"{len(level.boxes)} boxes but {len(level.goals)} goals")
+        nb, ng = len(level.boxes), len(level.goals)
+        raise LevelError(f"{nb} box{'es' * (nb != 1)} but {ng} goal{'s' * (ng != 1)}")
     # The player (and so every box it can push) must stay inside walls: flood fill through
     # everything but walls, and fail on the first cell that touches the grid's edge.
     seen = {level.player}

@@ -1,0 +1,71 @@
+"""`datagen solve sokoban [FILE]`: solve XSB levels and print one JSON line per level.
+
+Levels are separated by blank lines or `;` lines (Boxoban's `; N` headers); FILE defaults to
+stdin. Each line holds `index` (0-based position in the input), `solved`, `moves` (LURD),
+`length`, `pushes`, `expanded`, `seconds`, and `reason` when not solved. A malformed level
+prints `{"index": i, "error": "..."}` instead; the other levels are still solved and the exit
+status is then 1.
+
+    datagen solve sokoban ../shared/data/boxoban/medium/valid/000.txt --metric moves
+    printf '#####\\n#@$.#\\n#####\\n' | datagen solve sokoban
+"""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+
+@click.command("sokoban")
+@click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
+@click.option(
+    "--metric",
+    type=click.Choice(["moves", "pushes"]),
+    default="moves",
+    show_default=True,
+    help="What the solution minimises.",
+)
+@click.option("--fast", is_flag=True, help="Weighted A*: much faster, not optimal.")
+@click.option(
+    "--max-nodes",
+    type=click.IntRange(min=1),
+    default=2_000_000,
+    show_default=True,
+    help="Give up on a level after expanding this many nodes.",
+)
+@click.option(
+    "--time-limit",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Give up on a level after this many seconds.",
+)
+def sokoban(
+    file: click.utils.LazyFile, metric: str, fast: bool, max_nodes: int, time_limit: float | None
+) -> None:
+    """Solve Sokoban levels in XSB (from FILE, or stdin) with A* over pushes."""
+    from solvers.sokoban import Level, LevelError, solve, split_levels
+
+    errors = 0
+    for index, text in enumerate(split_levels(file.read())):
+        try:
+            level = Level.parse(text)
+        except LevelError as exc:
+            errors += 1
+            click.echo(json.dumps({"index": index, "error": str(exc)}, ensure_ascii=False))
+            continue
+        result = solve(level, metric=metric, fast=fast, max_nodes=max_nodes, time_limit=time_limit)
+        row = {
+            "index": index,
+            "solved": result.solved,
+            "moves": result.moves,
+            "length": result.length,
+            "pushes": result.pushes,
+            "expanded": result.expanded,
+            "seconds": round(result.seconds, 6),
+        }
+        if result.reason is not None:
+            row["reason"] = result.reason
+        click.echo(json.dumps(row), nl=True)
+    if errors:
+        raise click.ClickException(f"{errors} malformed level(s); see the 'error' lines")
