@@ -82,6 +82,30 @@ def parquet_files(task_dir: Path) -> dict[str, dict[str, list[str]]]:
     return {config: found[config] for config in _ordered(found)}
 
 
+def check_files(
+    task_dir: Path, build: Mapping[str, Any], files: Mapping[str, Mapping[str, list[str]]]
+) -> None:
+    """Raise CardError when build.json names a config/split that has no parquet file."""
+    for config, splits in build["configs"].items():
+        for split in splits:
+            if split not in files.get(config, {}):
+                raise CardError(
+                    f"build.json lists {config}/{split} but {Path(task_dir)}/data/{config}/ "
+                    f"has no {split}-*.parquet"
+                )
+
+
+def task_dirs(path: Path) -> list[Path]:
+    """The build folders at `path`: `path` itself if it holds build.json, else its subfolders
+    that do (`datagen build --task all --out DIR` writes DIR/sokoban and DIR/points)."""
+    path = Path(path)
+    if (path / BUILD_NAME).is_file():
+        return [path]
+    if not path.is_dir():
+        return []
+    return sorted(child for child in path.iterdir() if (child / BUILD_NAME).is_file())
+
+
 def _ordered(configs: Iterable[str]) -> list[str]:
     configs = list(configs)
     known = [c for c in CONFIG_ORDER if c in configs]
@@ -455,13 +479,7 @@ def render_card(task_dir: Path) -> str:
     files = parquet_files(task_dir)
     if not files:
         raise CardError(f"{task_dir / 'data'} holds no parquet files")
-    for config, splits in build["configs"].items():
-        for split in splits:
-            if split not in files.get(config, {}):
-                raise CardError(
-                    f"build.json lists {config}/{split} but {task_dir}/data/{config}/ "
-                    f"has no {split}-*.parquet"
-                )
+    check_files(task_dir, build, files)
     header = configs_header(build, files)
     total = sum(int(n) for splits in build["configs"].values() for n in splits.values())
     _, tag = _release(build)

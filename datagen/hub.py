@@ -1,0 +1,414 @@
+"""Publish build folders as versioned Hub datasets, fetch them back, and resolve `--data` specs.
+
+    from datagen.hub import push, pull, resolve_data
+    push(Path("out/points"), "me/points-sft")          # one commit, tagged v<package version>
+    pull("me/points-sft@v0.1.0", Path("data/points"))  # a folder that works like a local build
+    resolve_data("me/points-sft@v0.1.0")               # -> Path, for the trainer and `datagen eval`
+
+Command line: `datagen push DIR --repo OWNER/NAME [--private] [--version X.Y.Z]`,
+`datagen pull OWNER/NAME[@REV] [--revision vX.Y.Z] --out DIR` (datagen/cli/hub.py).
+
+Release rules (see datagen.versioning): a release is the tag `vX.Y.Z` on a commit that holds the
+whole folder (README.md, build.json, data/). Pushing a build whose dataset version (package
+version + fingerprint) the tag already holds changes nothing; a tag that holds another build is
+refused, and the error names a free version to give with `--version`. The commit message carries
+the fingerprint, and build.json/README.md record the release (`build.json["release"]`).
+
+Every failure a user can fix (no token, offline mode, no network, no such repo or revision, no
+write access) raises `HubError`, a `click.ClickException` with a one-line message: inside a click
+command it prints `Error: ...` and exits 1 without a traceback. Only the network calls go through
+`api` (an `huggingface_hub.HfApi` by default), so tests can hand in an object that keeps a fake
+hub in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+
+from datagen import cards
+from datagen.versioning import check_version, is_fingerprint, next_version, tag_for, version_of_tag
+
+REPO_TYPE = "dataset"
+# What a release holds; anything else in the folder (caches, notes) stays local.
+RELEASE_FILES = [cards.CARD_NAME, cards.BUILD_NAME, "data/**"]
+# Written into a pulled folder so that a later pull may replace it (and nothing else).
+PULL_MARKER = Path(".cache") / "datagen-pull.json"
+_REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")
+_LOGIN_HINT = "set HF_TOKEN or run `hf auth login`"
+
+
+class HubError(click.ClickException):
+    """A failure the user can act on; the message is one line that says what to do."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(str(message).split()))
+
+
+@dataclass(frozen=True)
+class PushResult:
+    repo_id: str
+    tag: str
+    dataset_version: str
+    fingerprint: str
+    commit: str | None
+    changed: bool  # False when the tag already held this very build
+    url: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def parse_repo_spec(spec: str) -> tuple[str, str | None]:
+    """`"OWNER/NAME[@revision]"` -> (repo_id, revision or None); HubError if malformed."""
+    repo_id, at, revision = str(spec).partition("@")
+    if not _REPO_ID.fullmatch(repo_id) or (at and not revision):
+        raise HubError(f"{spec!r} is not a Hub dataset id: expected OWNER/NAME or OWNER/NAME@REV")
+    return repo_id, revision or None
+
+
+def is_repo_spec(spec: str) -> bool:
+    try:
+        parse_repo_spec(spec)
+    except HubError:
+        return False
+    return True
+
+
+def find_task_dir(path: Path, task: str | None = None) -> Path:
+    """The one build folder at `path` (a task folder, or a build root with one task or `task`)."""
+    path = Path(path)
+    if task is not None and not (path / cards.BUILD_NAME).is_file():
+        path = path / task
+    found = cards.task_dirs(path)
+    if not found:
+        raise HubError(f"{path} holds no build.json: give a folder written by `datagen build`")
+    if len(found) > 1:
+        names = ", ".join(p.name for p in found)
+        raise HubError(f"{path} holds several builds ({names}): give one, e.g. {found[0]}")
+    return found[0]
+
+
+def _offline() -> bool:
+    # huggingface_hub reads HF_HUB_OFFLINE once at import; look at the environment too so that a
+    # setting made after import (tests, notebooks) is honoured.
+    from huggingface_hub import constants
+
+    value = os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE") or ""
+    return value.strip().upper() in {"1", "ON", "YES", "TRUE"} or constants.is_offline_mode()
+
+
+def _endpoint() -> str:
+    from huggingface_hub import constants
+
+    return constants.ENDPOINT.rstrip("/")
+
+
+def _short(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    return text if len(text) <= 200 else text[:199] + "…"
+
+
+@contextlib.contextmanager
+def _hub_errors(action: str, repo_id: str, revision: str | None = None) -> Iterator[None]:
+    """Turn huggingface_hub and network errors into one-line HubErrors that say what to do."""
+    from huggingface_hub.errors import (
+        HfHubHTTPError,
+        LocalEntryNotFoundError,
+        OfflineModeIsEnabled,
+        RepositoryNotFoundError,
+        RevisionNotFoundError,
+    )
+
+    try:
+        import httpx2 as httpx  # what huggingface_hub 2.x speaks
+    except ImportError:  # pragma: no cover - huggingface_hub 1.x
+        import httpx
+
+    where = f"{repo_id}@{revision}" if revision else repo_id
+    try:
+        yield
+    except HubError:
+        raise
+    except OfflineModeIsEnabled:
+        raise HubError(
+            f"cannot {action} {where}: offline mode is on; unset HF_HUB_OFFLINE"
+        ) from None
+    except RevisionNotFoundError:
+        raise HubError(
+            f"{repo_id} has no revision {revision!r}: see its tags at "
+            f"{_endpoint()}/datasets/{repo_id}/tree/main"
+        ) from None
+    except RepositoryNotFoundError:
+        raise HubError(
+            f"cannot {action} {where}: no such dataset repo, or it is private and your token "
+            f"cannot see it ({_LOGIN_HINT})"
+        ) from None
+    except LocalEntryNotFoundError:
+        # Raised by downloads that could not reach the Hub and found nothing in the cache.
+        raise HubError(
+            f"cannot {action} {where}: the Hub is unreachable and nothing is cached; check your "
+            "network (or HF_ENDPOINT) and run again"
+        ) from None
+    except HfHubHTTPError as error:
+        status = getattr(getattr(error, "response", None), "status_code", None)
+        if status in (401, 403):
+            raise HubError(
+                f"the Hub refused to {action} {where} (HTTP {status}): use a token with write "
+                f"access to it ({_LOGIN_HINT})"
+            ) from None
+        raise HubError(
+            f"the Hub answered HTTP {status} when asked to {action} {where}: {_short(error)}"
+        ) from None
+    except httpx.TransportError as error:
+        raise HubError(
+            f"cannot reach the Hub at {_endpoint()} to {action} {where} ({_short(error)}): check "
+            "your network (or HF_ENDPOINT) and run again"
+        ) from None
+
+
+def _api(api: Any, token: str | None) -> Any:
+    if api is not None:
+        return api
+    from huggingface_hub import HfApi
+
+    return HfApi(token=token)
+
+
+def _require_token(token: str | None) -> str:
+    from huggingface_hub import get_token
+
+    token = token or get_token()
+    if not token:
+        raise HubError(f"no Hugging Face token to push with: {_LOGIN_HINT}")
+    return token
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _remote_build(api: Any, repo_id: str, revision: str) -> dict[str, Any] | None:
+    """build.json of a published revision, or None when it has none (not one of our releases)."""
+    from huggingface_hub.errors import EntryNotFoundError
+
+    try:
+        path = api.hf_hub_download(
+            repo_id, cards.BUILD_NAME, repo_type=REPO_TYPE, revision=revision
+        )
+    except EntryNotFoundError:
+        return None
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except json.JSONDecodeError:
+        return None
+
+
+def push(
+    task_dir: Path,
+    repo_id: str,
+    *,
+    version: str | None = None,
+    private: bool = False,
+    token: str | None = None,
+    api: Any = None,
+    task: str | None = None,
+) -> PushResult:
+    """Upload a build folder to the dataset repo `repo_id` in one commit and tag it `vX.Y.Z`.
+
+    `version` defaults to the build's package version. Returns what happened; `changed` is
+    False when the tag already holds this build. Raises HubError for anything the user can fix.
+    """
+    task_dir = find_task_dir(Path(task_dir), task)
+    parse_repo_spec(repo_id)
+    if "@" in repo_id:
+        raise HubError(f"--repo takes OWNER/NAME without a revision, got {repo_id!r}")
+    try:
+        build = cards.load_build(task_dir)
+        cards.check_files(task_dir, build, cards.parquet_files(task_dir))
+        version = check_version(version or build["version"])
+    except ValueError as error:  # CardError and bad versions
+        raise HubError(str(error)) from None
+    fingerprint, dataset_version = build["fingerprint"], build["dataset_version"]
+    if not is_fingerprint(fingerprint):
+        raise HubError(f"{task_dir}/build.json has a malformed fingerprint {fingerprint!r}")
+    tag = tag_for(version)
+    url = f"{_endpoint()}/datasets/{repo_id}/tree/{tag}"
+    if _offline():
+        raise HubError(f"cannot push {repo_id}: offline mode is on; unset HF_HUB_OFFLINE")
+    api = _api(api, _require_token(token) if api is None else token)
+
+    with _hub_errors("push to", repo_id):
+        api.create_repo(repo_id, repo_type=REPO_TYPE, private=private, exist_ok=True)
+        tags = {
+            ref.name: ref.target_commit
+            for ref in api.list_repo_refs(repo_id, repo_type=REPO_TYPE).tags
+        }
+        if tag in tags:
+            remote = _remote_build(api, repo_id, tag) or {}
+            if remote.get("dataset_version") == dataset_version:
+                _log(f"{repo_id} {tag} already holds {dataset_version}: nothing to do")
+                return PushResult(repo_id, tag, dataset_version, fingerprint, tags[tag], False, url)
+            taken = [v for v in map(version_of_tag, tags) if v]
+            suggestion = next_version(version, taken)
+            raise HubError(
+                f"{repo_id} already has tag {tag} holding "
+                f"{remote.get('dataset_version', 'another build')}, not {dataset_version}: "
+                f"publish this build as a new version, e.g. --version {suggestion}"
+            )
+
+    # Record the release in build.json and the card before uploading, so the commit carries
+    # them; put the old files back if anything below fails, so the folder never claims a
+    # release that does not exist.
+    saved = {
+        name: (task_dir / name).read_bytes()
+        for name in (cards.BUILD_NAME, cards.CARD_NAME)
+        if (task_dir / name).is_file()
+    }
+    try:
+        build["release"] = {"repo": repo_id, "tag": tag, "version": version}
+        (task_dir / cards.BUILD_NAME).write_text(
+            json.dumps(build, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        cards.write_card(task_dir)
+        _log(f"pushing {task_dir} ({dataset_version}) to {repo_id} as {tag}")
+        with _hub_errors("push to", repo_id):
+            info = api.upload_folder(
+                repo_id=repo_id,
+                repo_type=REPO_TYPE,
+                folder_path=str(task_dir),
+                allow_patterns=RELEASE_FILES,
+                # The release must be exactly this folder: drop data files of earlier pushes.
+                delete_patterns=["data/**"],
+                commit_message=f"{build['task']} {dataset_version} (fingerprint {fingerprint})",
+                commit_description=json.dumps(
+                    {"fingerprint": fingerprint, "tag": tag, "configs": build["configs"]}
+                ),
+            )
+    except BaseException:
+        for name, content in saved.items():
+            (task_dir / name).write_bytes(content)
+        raise
+    commit = getattr(info, "oid", None) or str(info)
+    try:
+        with _hub_errors("tag", repo_id):
+            api.create_tag(
+                repo_id,
+                repo_type=REPO_TYPE,
+                tag=tag,
+                revision=commit,
+                tag_message=f"{build['task']} dataset {dataset_version}",
+            )
+    except HubError as error:
+        raise HubError(
+            f"uploaded commit {commit[:12]} but could not tag it {tag}: {error.message} "
+            "(nothing is tagged; run the same push again)"
+        ) from None
+    return PushResult(repo_id, tag, dataset_version, fingerprint, commit, True, url)
+
+
+def _download(
+    repo_id: str,
+    revision: str | None,
+    *,
+    local_dir: Path | None = None,
+    token: str | None = None,
+    api: Any = None,
+) -> Path:
+    if _offline() and local_dir is not None:
+        raise HubError(f"cannot pull {repo_id}: offline mode is on; unset HF_HUB_OFFLINE")
+    api = _api(api, token)
+    with _hub_errors("download", repo_id, revision):
+        path = api.snapshot_download(
+            repo_id,
+            repo_type=REPO_TYPE,
+            revision=revision,
+            local_dir=str(local_dir) if local_dir is not None else None,
+        )
+    return Path(path)
+
+
+def _check_folder(task_dir: Path, origin: str) -> None:
+    try:
+        build = cards.load_build(task_dir)
+        cards.check_files(task_dir, build, cards.parquet_files(task_dir))
+    except ValueError as error:
+        raise HubError(f"{origin} is not a datagen dataset: {error}") from None
+
+
+def pull(
+    spec: str,
+    out: Path,
+    *,
+    revision: str | None = None,
+    token: str | None = None,
+    api: Any = None,
+) -> Path:
+    """Download `OWNER/NAME[@revision]` into the folder `out`; return `out`.
+
+    `out` must not exist, be empty, or hold an earlier pull (which is replaced only once the
+    new download is complete). The result is a build folder: `datagen eval --data out`,
+    `datagen show out` and the trainer read it like the output of `datagen build`.
+    """
+    repo_id, at_revision = parse_repo_spec(spec)
+    if revision and at_revision and revision != at_revision:
+        raise HubError(
+            f"two revisions given: {at_revision!r} in {spec!r} and --revision {revision!r}"
+        )
+    revision = revision or at_revision
+    out = Path(out)
+    earlier_pull = (out / PULL_MARKER).is_file()
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not earlier_pull:
+        raise HubError(f"{out} exists and is not an earlier pull: choose a new --out folder")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.pull-", dir=out.parent))
+    try:
+        _download(repo_id, revision, local_dir=staging, token=token, api=api)
+        _check_folder(staging, f"{repo_id}@{revision or 'main'}")
+        marker = staging / PULL_MARKER
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(json.dumps({"repo": repo_id, "revision": revision}) + "\n")
+        if out.exists():
+            shutil.rmtree(out)
+        staging.rename(out)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging, ignore_errors=True)
+    return out
+
+
+def resolve_data(
+    spec: str | Path, *, task: str | None = None, token: str | None = None, api: Any = None
+) -> Path:
+    """The local build folder that `spec` names, downloading Hub datasets to the HF cache.
+
+    `spec` is a local build folder (`DIR/<task>`, or `DIR` when it holds one task or `task` is
+    given) or a Hub dataset `OWNER/NAME[@revision]`. An existing local path wins over a Hub id
+    with the same spelling. Offline (HF_HUB_OFFLINE=1), a Hub dataset resolves from the cache.
+    Raises HubError (one line) when neither works.
+    """
+    path = Path(spec).expanduser()
+    if path.exists():
+        return find_task_dir(path, task)
+    text = str(spec)
+    if not is_repo_spec(text):
+        raise HubError(f"{text}: no such folder, and not a Hub dataset id OWNER/NAME[@revision]")
+    repo_id, revision = parse_repo_spec(text)
+    try:
+        snapshot = _download(repo_id, revision, token=token, api=api)
+    except HubError as error:
+        raise HubError(f"no local folder {text}, and {error.message}") from None
+    folder = find_task_dir(snapshot, task)
+    _check_folder(folder, text)
+    return folder
