@@ -19,8 +19,10 @@ ALL = ("sokoban", "points", "build", "rejection", "trainer")
 
 def main(names: list[str]) -> None:
     sys.path.insert(0, str(HERE))
-    reports = [f"# Benchmarks\n\nMachine: {platform.processor() or platform.machine()}, "
-               f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}\n"]
+    reports = [
+        f"# Benchmarks\n\nMachine: {platform.processor() or platform.machine()}, "
+        f"Python {platform.python_version()}, {time.strftime('%Y-%m-%d')}\n"
+    ]
     for name in names or ALL:
         start = time.perf_counter()
         print(f"== {name}", file=sys.stderr, flush=True)

@@ -1,0 +1,554 @@
+"""The pipeline behind `datagen build`: puzzles -> rows -> a Hub-ready folder per task.
+
+    from datagen.build import BuildConfig, build
+    build(BuildConfig(task="points", diverse=True, train_size=1000), out=Path("out"))
+
+Order of work, per task: the evaluation variants first, then training instances drawn from
+their own seed stream while skipping anything an evaluation variant poses (leakage), then the
+configs (answer-only, rl, and with a teacher cot), their parquet files, `build.json` and the
+dataset card. Rows are produced in chunks of indices by worker processes; each chunk depends
+only on the options and its indices, so 1 or 2 workers give byte-identical files.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from datagen import __version__
+from datagen.seeding import derive_rng, derive_seed
+from datagen.suites import POINTS_EVAL, SOKOBAN_EVAL, PointsVariant, SokobanVariant, split_name
+
+CHUNK = 64  # instances per worker job: small enough to stop soon after the target is reached
+MAX_DRAWS_PER_ROW = 50  # a train split that needs more draws than this per row cannot be filled
+
+
+class BuildError(RuntimeError):
+    """A build that cannot produce what was asked (the message says why)."""
+
+
+@dataclass(frozen=True)
+class BuildConfig:
+    task: str  # "sokoban" | "points"
+    diverse: bool = False  # a fresh vocabulary / face-card rule per training row
+    train_size: int = 10_000  # training rows (CoT: prompts sent to the teacher)
+    eval_size: int | None = None  # rows per evaluation variant; None = the study's sizes
+    seed: int = 0
+    wordings: tuple[str, ...] = ("paper",)  # opt-in: paraphrased instructions for training rows
+    legends: tuple[str, ...] = ("paper",)  # opt-in (Sokoban): grid symbol legends
+    targets: tuple[int, ...] = (24,)  # opt-in (points): training targets
+    variants: tuple[str, ...] | None = None  # evaluation variants to build; None = all
+    workers: int = 2
+    cot: dict | None = None  # teacher, sampling and rejection options (see datagen.cli.build)
+
+    def __post_init__(self) -> None:
+        from datagen.templates import points as points_templates
+        from datagen.templates import sokoban as sokoban_templates
+
+        if self.task not in ("sokoban", "points"):
+            raise ValueError(f"unknown task {self.task!r}")
+        if self.train_size < 0 or (self.eval_size is not None and self.eval_size < 0):
+            raise ValueError("sizes must be >= 0")
+        if self.workers < 1:
+            raise ValueError("workers must be >= 1")
+        wordings = (
+            sokoban_templates.WORDINGS if self.task == "sokoban" else points_templates.WORDINGS
+        )
+        for wording in self.wordings:
+            if wording not in wordings:
+                raise ValueError(
+                    f"unknown {self.task} wording {wording!r}; choose from {', '.join(wordings)}"
+                )
+        for legend in self.legends:
+            if legend not in sokoban_templates.SYMBOL_LEGENDS:
+                raise ValueError(
+                    f"unknown symbol legend {legend!r}; choose from "
+                    f"{', '.join(sokoban_templates.SYMBOL_LEGENDS)}"
+                )
+        if self.task == "points" and any(t < 1 for t in self.targets):
+            raise ValueError("targets must be positive integers")
+        known = {v.name for v in (SOKOBAN_EVAL if self.task == "sokoban" else POINTS_EVAL)}
+        for variant in self.variants or ():
+            if variant not in known:
+                raise ValueError(
+                    f"unknown {self.task} variant {variant!r}; choose from "
+                    f"{', '.join(sorted(known))}"
+                )
+
+    @property
+    def prefix(self) -> str:
+        return "diverse-" if self.diverse else ""
+
+    def data_options(self) -> dict:
+        """The options that decide the rows (the fingerprint's input)."""
+        options = asdict(self)
+        options.pop("workers")
+        if self.task == "points":
+            options.pop("legends")
+        else:
+            options.pop("targets")
+        return options
+
+
+@dataclass
+class TaskBuild:
+    """Everything a finished task build produced, before it is written."""
+
+    config: BuildConfig
+    configs: dict[str, dict[str, list[dict]]] = field(default_factory=dict)
+    leakage: dict[str, Any] = field(default_factory=dict)
+    teacher: dict[str, Any] | None = None
+    rejected: list[dict] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------------------------
+# Sokoban
+
+
+def _sokoban_eval_levels(seed: int, variant: SokobanVariant, size: int) -> list[tuple[int, str]]:
+    """`size` distinct start grids of a geometry, as (seed, xsb)."""
+    from solvers.sokoban import generate_level
+
+    levels: dict[str, int] = {}
+    for i in range(size * MAX_DRAWS_PER_ROW):
+        if len(levels) == size:
+            break
+        level_seed = derive_seed(seed, "sokoban", "eval", variant.geometry, i)
+        level = generate_level(level_seed, variant.height, variant.width, variant.boxes)
+        levels.setdefault(level.xsb(), level_seed)
+    return [(s, grid) for grid, s in levels.items()]
+
+
+def _sokoban_eval_rows(job: tuple[int, SokobanVariant, list[tuple[int, str]]]) -> list[dict]:
+    from datagen.tasks import sokoban
+    from datagen.templates.sokoban import make_template
+    from solvers.sokoban import Level
+
+    _seed, variant, levels = job
+    template = make_template(
+        vocabulary=variant.vocabulary,
+        scored_vocabulary=variant.scored,
+        show_answers=variant.show_answers,
+        think=True,
+    )
+    return [
+        sokoban.start_row(variant.name, Level.parse(grid), level_seed, template)
+        for level_seed, grid in levels
+    ]
+
+
+def _sokoban_train_chunk(job: tuple[BuildConfig, int, frozenset[str]]) -> tuple[list[dict], int]:
+    """Rows of the levels start..start+CHUNK; returns (rows, levels skipped for leakage)."""
+    from datagen.tasks import sokoban
+    from datagen.templates.sokoban import draw_diverse_template, make_template
+    from solvers.sokoban import generate_level
+
+    config, start, eval_grids = job
+    rows, skipped = [], 0
+    for i in range(start, start + CHUNK):
+        level_seed = derive_seed(config.seed, "sokoban", "train", i)
+        level = generate_level(level_seed, 6, 6, 1)
+
+        def template_for(step: int, i: int = i) -> dict:
+            rng = derive_rng(config.seed, "sokoban", "template", i, step)
+            if config.diverse:
+                return draw_diverse_template(
+                    rng, think=True, wordings=config.wordings, legends=config.legends
+                )
+            return make_template(
+                think=True, wording=rng.choice(config.wordings), symbols=rng.choice(config.legends)
+            )
+
+        level_rows = sokoban.trajectory_rows(level, level_seed, template_for)
+        if any(row["instance"]["grid"] in eval_grids for row in level_rows):
+            skipped += 1
+            continue
+        rows.extend(level_rows)
+    return rows, skipped
+
+
+# ---------------------------------------------------------------------------------------------
+# General Points
+
+
+def _points_eval_rows(job: tuple[int, PointsVariant, int]) -> list[dict]:
+    """`size` rows of hands distinct (as multisets) within the variant, each solvable."""
+    from datagen.tasks import points
+    from datagen.templates.points import make_template
+    from solvers.points import FACE_RULES
+
+    seed, variant, size = job
+    template = make_template(
+        rule=variant.rule,
+        faces=FACE_RULES[variant.rule],
+        scored_faces=FACE_RULES[variant.scored_rule],
+        think=True,
+    )
+    rows, seen = [], set()
+    for i in range(size * MAX_DRAWS_PER_ROW):
+        if len(rows) == size:
+            return rows
+        hand_seed = derive_seed(seed, "points", "eval", variant.name, i)
+        cards = points.draw_hand(derive_rng(hand_seed), variant.cards, variant.large)
+        if variant.needs_face and not any(c in points.FACES for c in cards):
+            continue
+        key = tuple(sorted(cards))
+        if key in seen:
+            continue
+        row = points.make_row(variant.name, cards, 24, template, hand_seed)
+        if row is not None:
+            seen.add(key)
+            rows.append(row)
+    raise BuildError(f"points variant {variant.name}: found only {len(rows)} of {size} hands")
+
+
+def _points_train_chunk(job: tuple[BuildConfig, int, frozenset[tuple]]) -> tuple[list[dict], int]:
+    from datagen.tasks import points
+    from datagen.templates.points import draw_diverse_template, make_template
+    from solvers.points import FACE_RULES, TRAIN_FACE_RULES
+
+    config, start, eval_keys = job
+    rules = {name: FACE_RULES[name] for name in TRAIN_FACE_RULES}
+    rows, skipped = [], 0
+    for i in range(start, start + CHUNK):
+        hand_seed = derive_seed(config.seed, "points", "train", i)
+        rng = derive_rng(hand_seed)
+        cards = points.draw_hand(rng, 4, large=False)
+        target = rng.choice(config.targets)
+        if config.diverse:
+            template = draw_diverse_template(rng, rules, think=True, wordings=config.wordings)
+        else:
+            template = make_template(
+                rule="all_10", faces=FACE_RULES["all_10"], wording=rng.choice(config.wordings)
+            )
+        if points.leakage_keys(cards, template, target) & eval_keys:
+            skipped += 1
+            continue
+        row = points.make_row("train", cards, target, template, hand_seed)
+        if row is not None:
+            rows.append(row)
+    return rows, skipped
+
+
+# ---------------------------------------------------------------------------------------------
+# Orchestration
+
+
+class Workers:
+    """One process pool for a whole build, so that solver caches stay warm in the workers."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Workers:
+        if self.count > 1:
+            self.pool = ProcessPoolExecutor(max_workers=self.count)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def map(self, fn: Callable, jobs: list) -> Iterator:
+        """Results of fn over jobs, in order."""
+        if self.pool is None or len(jobs) <= 1:
+            return map(fn, jobs)
+        return self.pool.map(fn, jobs)
+
+
+def _fill_train(
+    chunk_fn: Callable,
+    config: BuildConfig,
+    exclude: frozenset,
+    workers: Workers,
+    progress: Callable[[int], None],
+) -> tuple[list[dict], dict[str, int]]:
+    """Chunks in index order until `train_size` distinct rows; the same rows for any workers."""
+    rows: dict[str, dict] = {}
+    skipped = duplicates = 0
+    max_chunks = max(1, config.train_size * MAX_DRAWS_PER_ROW // CHUNK)
+    start = 0
+    while len(rows) < config.train_size:
+        if start // CHUNK >= max_chunks:
+            raise BuildError(
+                f"{config.task}: only {len(rows)} distinct training rows after "
+                f"{start} draws; ask for fewer (--train-size) or add diversity"
+            )
+        wave = [(config, start + k * CHUNK, exclude) for k in range(config.workers * 4)]
+        start += len(wave) * CHUNK
+        for chunk_rows, chunk_skipped in workers.map(chunk_fn, wave):
+            skipped += chunk_skipped
+            for row in chunk_rows:
+                if len(rows) == config.train_size:
+                    break
+                if row["id"] in rows:
+                    duplicates += 1
+                    continue
+                rows[row["id"]] = row
+            progress(len(rows))
+            if len(rows) == config.train_size:
+                break
+    return list(rows.values()), {"skipped_for_leakage": skipped, "duplicates_dropped": duplicates}
+
+
+def eval_rows(config: BuildConfig, workers: Workers) -> dict[str, list[dict]]:
+    """The `eval` config: variant name -> rows."""
+    if config.task == "sokoban":
+        variants = [v for v in SOKOBAN_EVAL if not config.variants or v.name in config.variants]
+        sizes: dict[str, int] = {}
+        for v in variants:
+            size = v.size if config.eval_size is None else config.eval_size
+            sizes[v.geometry] = max(sizes.get(v.geometry, 0), size)
+        # Variants of one geometry share their levels: generate each geometry once.
+        by_geometry = {v.geometry: v for v in variants}
+        level_lists = dict(
+            zip(
+                by_geometry,
+                workers.map(
+                    _sokoban_level_job,
+                    [(config.seed, v, sizes[g]) for g, v in by_geometry.items()],
+                ),
+                strict=True,
+            )
+        )
+        jobs = []
+        for v in variants:
+            size = v.size if config.eval_size is None else config.eval_size
+            jobs.append((config.seed, v, level_lists[v.geometry][:size]))
+        results = workers.map(_sokoban_eval_rows, jobs)
+    else:
+        variants = [v for v in POINTS_EVAL if not config.variants or v.name in config.variants]
+        jobs = [
+            (config.seed, v, v.size if config.eval_size is None else config.eval_size)
+            for v in variants
+        ]
+        results = workers.map(_points_eval_rows, jobs)
+    return {v.name: rows for v, rows in zip(variants, results, strict=True)}
+
+
+def _sokoban_level_job(job: tuple[int, SokobanVariant, int]) -> list[tuple[int, str]]:
+    return _sokoban_eval_levels(*job)
+
+
+def _eval_keys(task: str, evaluation: dict[str, list[dict]]) -> frozenset:
+    from datagen.tasks import points
+
+    keys: set = set()
+    for rows in evaluation.values():
+        for row in rows:
+            if task == "sokoban":
+                keys.add(row["instance"]["grid"])
+            else:
+                keys |= points.leakage_keys(
+                    row["instance"]["cards"], row["template"], row["instance"]["target"]
+                )
+    return frozenset(keys)
+
+
+def _train_keys(task: str, rows: list[dict]) -> set:
+    from datagen.tasks import points
+
+    if task == "sokoban":
+        return {row["instance"]["grid"] for row in rows}
+    keys: set = set()
+    for row in rows:
+        keys |= points.leakage_keys(
+            row["instance"]["cards"], row["template"], row["instance"]["target"]
+        )
+    return keys
+
+
+def with_think(row: dict, think: bool) -> dict:
+    """The row re-rendered with the think or the answer-only ending (new id)."""
+    from datagen.tasks import get_task, row_id
+
+    task = get_task(row["task"])
+    template = {**row["template"], "think": think}
+    return {
+        **row,
+        "id": row_id(row["task"], row["instance"], template),
+        "prompt": task.render_prompt(row["instance"], template),
+        "template": template,
+    }
+
+
+def sft_row(row: dict, completion: str) -> dict:
+    """Schema order: id, task, variant, prompt, completion, instance, template, solution, meta."""
+    out = {key: row[key] for key in ("id", "task", "variant", "prompt")}
+    out["completion"] = [{"role": "assistant", "content": completion}]
+    out.update({key: row[key] for key in ("instance", "template", "solution", "meta")})
+    return out
+
+
+def build_task(config: BuildConfig, work_dir: Path | None = None, console: Any = None) -> TaskBuild:
+    """All rows of one task, checked for leakage (nothing written yet)."""
+    from datagen.tasks import get_task
+
+    task = get_task(config.task)
+    with _progress(console) as progress, Workers(config.workers) as workers:
+        step = progress.add_task(f"{config.task}: evaluation variants", total=None)
+        evaluation = eval_rows(config, workers)
+        progress.update(step, total=1, completed=1)
+        exclude = _eval_keys(config.task, evaluation)
+
+        step = progress.add_task(f"{config.task}: training rows", total=config.train_size)
+        chunk_fn = _sokoban_train_chunk if config.task == "sokoban" else _points_train_chunk
+        train, counts = _fill_train(
+            chunk_fn, config, exclude, workers, lambda n: progress.update(step, completed=n)
+        )
+
+    overlaps = len(_train_keys(config.task, train) & exclude)
+    if overlaps:  # the filter above makes this impossible; the check proves it on every build
+        raise BuildError(f"{config.task}: {overlaps} evaluation instances leaked into training")
+    result = TaskBuild(config)
+    result.leakage = {
+        "checked": True,
+        "overlaps": overlaps,
+        "key": "start grid" if config.task == "sokoban" else "hand + face rule (shown and scored)",
+        "eval_instances": len(exclude),
+        **counts,
+    }
+    answer_only = [with_think(row, False) for row in train]
+    result.configs[f"{config.prefix}answer-only"] = {
+        "train": [sft_row(row, task.render_answer(row)) for row in answer_only]
+    }
+    result.configs[f"{config.prefix}rl"] = {"train": train}
+    if config.cot is not None:
+        from datagen.cot import cot_rows
+
+        accepted, rejected, stats = cot_rows(config, task, train, work_dir, console)
+        result.configs[f"{config.prefix}cot"] = {"train": accepted}
+        result.rejected = rejected
+        result.teacher = stats
+    result.configs["eval"] = {split_name(name): rows for name, rows in evaluation.items()}
+    return result
+
+
+class _progress:
+    """A rich progress bar on stderr, or nothing when no console is given."""
+
+    def __init__(self, console: Any) -> None:
+        self.console = console
+
+    def __enter__(self) -> Any:
+        if self.console is None:
+            return _NoProgress()
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        self.bar = Progress(
+            "{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=self.console,
+            transient=False,
+        )
+        return self.bar.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        if self.console is not None:
+            self.bar.__exit__(*exc)
+
+
+class _NoProgress:
+    def add_task(self, *args: object, **kwargs: object) -> int:
+        return 0
+
+    def update(self, *args: object, **kwargs: object) -> None:
+        pass
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
+
+
+def write_parquet(rows: list[dict], path: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(rows), path, compression="zstd", row_group_size=2048)
+
+
+def write_task(result: TaskBuild, task_dir: Path) -> dict:
+    """Parquet files, build.json and the card of one task; returns build.json's content."""
+    from datagen.cards import write_card
+    from datagen.stats import split_stats
+    from datagen.versioning import dataset_version, fingerprint
+
+    config = result.config
+    for name, splits in result.configs.items():
+        for split, rows in splits.items():
+            write_parquet(rows, task_dir / "data" / name / f"{split}-00000-of-00001.parquet")
+    if result.rejected:
+        with open(task_dir / "rejected.jsonl", "w") as f:
+            for sample in result.rejected:
+                f.write(json.dumps(sample, ensure_ascii=False, sort_keys=True) + "\n")
+    options = config.data_options()
+    digest = fingerprint(options)
+    info = {
+        "task": config.task,
+        "version": __version__,
+        "fingerprint": digest,
+        "dataset_version": dataset_version(__version__, digest),
+        "options": options,
+        "seeds": {
+            "seed": config.seed,
+            "streams": "derive_seed(seed, task, 'train'|'eval'|'template', ...) via SHA-256",
+        },
+        "configs": {
+            name: {split: len(rows) for split, rows in splits.items()}
+            for name, splits in result.configs.items()
+        },
+        "stats": {
+            name: {split: split_stats(config.task, rows) for split, rows in splits.items()}
+            for name, splits in result.configs.items()
+        },
+        "leakage": result.leakage,
+        "created_by": f"datagen {__version__}",
+    }
+    if result.teacher is not None:
+        info["teacher"] = result.teacher
+    (task_dir / "build.json").write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n")
+    write_card(task_dir)
+    return info
+
+
+def build(
+    configs: list[BuildConfig], out: Path, overwrite: bool = False, console: Any = None
+) -> dict[str, dict]:
+    """Build every task into `out`, atomically: a killed build leaves no folder that looks done.
+
+    Rows are written to a hidden sibling folder that replaces `out` at the very end. The CoT
+    cache lives in another sibling (`.<name>.work/`), which survives a kill so that the same
+    command resumes.
+    """
+    out = out.resolve()
+    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
+        raise BuildError(f"{out} exists and is not empty; pass --overwrite to replace it")
+    partial = out.parent / f".{out.name}.partial"
+    work = out.parent / f".{out.name}.work"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    infos = {}
+    try:
+        for config in configs:
+            result = build_task(config, work / config.task, console)
+            infos[config.task] = write_task(result, partial / config.task)
+        if out.exists():
+            trash = out.parent / f".{out.name}.old"
+            shutil.rmtree(trash, ignore_errors=True)
+            out.rename(trash)
+            partial.rename(out)
+            shutil.rmtree(trash)
+        else:
+            partial.rename(out)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return infos

@@ -1,0 +1,253 @@
+"""`datagen build`, `datagen show`, `datagen stats`: make a dataset folder and look into it.
+
+datagen build --task all --diverse --out out/            # answer-only + rl + eval configs
+datagen build --task sokoban --diverse --cot --teacher search --out out/
+datagen show out/sokoban --config eval --split fake_cardinal --n 2
+datagen stats out/points
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+
+def _csv(kind: type = str):
+    def convert(ctx: click.Context, param: click.Parameter, value: str | None):
+        if value is None:
+            return None
+        try:
+            return tuple(kind(part.strip()) for part in value.split(",") if part.strip())
+        except ValueError:
+            raise click.BadParameter(f"expected a comma-separated list, got {value!r}") from None
+
+    return convert
+
+
+@click.command()
+@click.option(
+    "--task", type=click.Choice(["sokoban", "points", "all"]), default="all", show_default=True
+)
+@click.option("--diverse", is_flag=True, help="Study's diversity: a fresh vocabulary/rule per row.")
+@click.option("--cot", is_flag=True, help="Add a CoT config written by a teacher, verified.")
+@click.option(
+    "--teacher",
+    type=click.Choice(["vllm", "openai", "search"]),
+    default="vllm",
+    show_default=True,
+    help="CoT source (with --cot).",
+)
+@click.option("--model", default="Qwen/Qwen3-8B", show_default=True, help="Teacher model.")
+@click.option(
+    "--base-url",
+    default="http://127.0.0.1:8000/v1",
+    show_default=True,
+    help="OpenAI-compatible server (--teacher openai).",
+)
+@click.option("--api-key", envvar="OPENAI_API_KEY", default="EMPTY", show_default=False)
+@click.option("--temperature", type=click.FloatRange(0), default=0.6, show_default=True)
+@click.option(
+    "--top-p", type=click.FloatRange(0, 1, min_open=True), default=0.95, show_default=True
+)
+@click.option("--top-k", type=int, default=20, show_default=True, help="-1 for none.")
+@click.option("--max-tokens", type=click.IntRange(1), default=4096, show_default=True)
+@click.option(
+    "--max-samples",
+    type=click.IntRange(1),
+    default=16,
+    show_default=True,
+    help="Most teacher samples per prompt.",
+)
+@click.option(
+    "--initial-samples",
+    type=click.IntRange(1),
+    default=2,
+    show_default=True,
+    help="Samples per prompt in the first round.",
+)
+@click.option(
+    "--keep",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="Accepted traces kept per prompt.",
+)
+@click.option("--preference", is_flag=True, help="Also write chosen/rejected pairs.")
+@click.option("--train-size", type=click.IntRange(0), default=10_000, show_default=True)
+@click.option(
+    "--eval-size",
+    type=click.IntRange(0),
+    default=None,
+    help="Rows per evaluation variant [default: the study's, 100 / 500].",
+)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--wordings",
+    callback=_csv(),
+    default=None,
+    help="Opt-in: training wordings, e.g. paper,brief,tutor.",
+)
+@click.option(
+    "--legends",
+    callback=_csv(),
+    default=None,
+    help="Opt-in (Sokoban): grid symbol legends, e.g. paper,xsb,letters.",
+)
+@click.option(
+    "--targets",
+    callback=_csv(int),
+    default=None,
+    help="Opt-in (points): training targets, e.g. 24,12,36.",
+)
+@click.option("--workers", type=click.IntRange(1), default=2, show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
+@click.option("--overwrite", is_flag=True, help="Replace a non-empty --out.")
+def build(task: str, cot: bool, out: Path, overwrite: bool, **options: object) -> None:
+    """Generate, label and write the datasets (one folder per task under OUT)."""
+    from rich.console import Console
+
+    from datagen.build import BuildConfig, BuildError
+    from datagen.build import build as run_build
+
+    console = Console(stderr=True)
+    cot_options = {
+        key: options.pop(key)
+        for key in (
+            "teacher",
+            "model",
+            "base_url",
+            "api_key",
+            "temperature",
+            "top_p",
+            "top_k",
+            "max_tokens",
+            "max_samples",
+            "initial_samples",
+            "keep",
+            "preference",
+        )
+    }
+    tasks = ["sokoban", "points"] if task == "all" else [task]
+    try:
+        configs = [
+            BuildConfig(
+                task=name,
+                diverse=bool(options["diverse"]),
+                train_size=int(options["train_size"]),
+                eval_size=options["eval_size"],
+                seed=int(options["seed"]),
+                wordings=options["wordings"] or ("paper",),
+                legends=(options["legends"] or ("paper",)) if name == "sokoban" else ("paper",),
+                targets=(options["targets"] or (24,)) if name == "points" else (24,),
+                workers=int(options["workers"]),
+                cot=cot_options if cot else None,
+            )
+            for name in tasks
+        ]
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    if cot:
+        from datagen.cot import check_teacher
+
+        try:
+            check_teacher(cot_options)
+        except RuntimeError as error:
+            raise click.ClickException(str(error)) from None
+    try:
+        infos = run_build(configs, out, overwrite=overwrite, console=console)
+    except BuildError as error:
+        raise click.ClickException(str(error)) from None
+    for name, info in infos.items():
+        counts = ", ".join(
+            f"{config} {sum(splits.values())}" for config, splits in info["configs"].items()
+        )
+        console.print(f"[bold]{name}[/] v{info['dataset_version']}: {counts} -> {out / name}")
+    click.echo(json.dumps({name: str(out / name) for name in infos}))
+
+
+def _task_dir(path: Path) -> Path:
+    if (path / "build.json").exists() or (path / "data").is_dir():
+        return path
+    children = [p for p in sorted(path.iterdir()) if (p / "data").is_dir()] if path.is_dir() else []
+    if len(children) == 1:
+        return children[0]
+    raise click.BadParameter(
+        f"{path} is not a task folder (DIR/<task> with data/ inside)"
+        + (f"; pick one of {', '.join(p.name for p in children)}" if children else ""),
+        param_hint="DIR",
+    )
+
+
+@click.command()
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--config", "config_name", default=None, help="Config [default: the first].")
+@click.option("--split", default=None, help="Split [default: the first].")
+@click.option("--n", "count", type=click.IntRange(1), default=3, show_default=True)
+def show(path: Path, config_name: str | None, split: str | None, count: int) -> None:
+    """Print rendered rows of a built (or pulled) task folder."""
+    import pyarrow.parquet as pq
+
+    data = _task_dir(path) / "data"
+    configs = sorted(p.name for p in data.iterdir() if p.is_dir())
+    config_name = config_name or configs[0]
+    if config_name not in configs:
+        raise click.BadParameter(
+            f"no config {config_name!r}; have {', '.join(configs)}", param_hint="--config"
+        )
+    files = sorted((data / config_name).glob("*.parquet"))
+    splits = sorted({f.name.split("-")[0] for f in files})
+    split = split or splits[0]
+    if split not in splits:
+        raise click.BadParameter(
+            f"no split {split!r}; have {', '.join(splits)}", param_hint="--split"
+        )
+    rows = pq.read_table(next(f for f in files if f.name.split("-")[0] == split)).slice(0, count)
+    for row in rows.to_pylist():
+        click.echo(f"=== {row['id']}  {row['task']}/{row['variant']}  ({config_name}/{split})")
+        for message in row["prompt"] + (row.get("completion") or []):
+            click.echo(f"--- {message['role']}\n{message['content']}")
+        click.echo(f"--- solution {json.dumps(row['solution'], ensure_ascii=False)}\n")
+
+
+@click.command()
+@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print build.json's stats as JSON.")
+def stats(path: Path, as_json: bool) -> None:
+    """Print the stats tables of a built task folder."""
+    from rich.console import Console
+    from rich.table import Table
+
+    task_dir = _task_dir(path)
+    info_path = task_dir / "build.json"
+    if not info_path.exists():
+        raise click.ClickException(f"{task_dir} has no build.json")
+    info = json.loads(info_path.read_text())
+    if as_json:
+        click.echo(json.dumps(info["stats"], indent=2, ensure_ascii=False))
+        return
+    console = Console(file=sys.stdout)
+    console.print(
+        f"[bold]{info['task']}[/] {info['dataset_version']}  leakage: "
+        f"{info['leakage'].get('overlaps')} overlaps"
+    )
+    for config, splits in info["stats"].items():
+        table = Table(title=config, title_justify="left")
+        figures = [k for k in next(iter(splits.values())) if k != "rows"]
+        table.add_column("split")
+        table.add_column("rows", justify="right")
+        for figure in figures:
+            table.add_column(figure)
+        for split, figures_of_split in splits.items():
+            cells = []
+            for figure in figures:
+                value = figures_of_split.get(figure, "")
+                if isinstance(value, dict) and "mean" in value:
+                    value = f"{value['mean']:.2f} [{value['min']}-{value['max']}]"
+                elif isinstance(value, dict):
+                    value = " ".join(f"{k}:{v}" for k, v in list(value.items())[:8])
+                cells.append(str(value))
+            table.add_row(split, str(figures_of_split["rows"]), *cells)
+        console.print(table)

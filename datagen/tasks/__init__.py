@@ -1,0 +1,61 @@
+"""Tasks: one module per puzzle that renders, parses, verifies and scores rows.
+
+    task = get_task("sokoban")                 # or "points"
+    task.render_prompt(row["instance"], row["template"])   # chat messages
+    task.render_answer(row)                    # the answer-only target text
+    task.score(row, completion_text)           # Score(correct, valid, verdict, answer)
+
+Sokoban also has `parse_action(text, template)` for multi-turn rollouts. Rows follow the schema
+of DESIGN.md; `template` holds everything the instructions said, so a row is always scored
+under its own rules.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from types import ModuleType
+
+TASKS = ("sokoban", "points")
+
+
+@dataclass(frozen=True)
+class Score:
+    correct: bool  # solves the row (an optimal next action / a correct formula)
+    valid: (
+        bool  # followed the instructions (scored vocabulary / legal formula on the scored values)
+    )
+    verdict: str  # machine-readable reason: correct, no_answer, not_in_vocabulary, ...
+    answer: str | None  # the parsed answer ('u'/'d'/'l'/'r' or the formula)
+
+
+def get_task(name: str) -> ModuleType:
+    if name == "sokoban":
+        from datagen.tasks import sokoban
+
+        return sokoban
+    if name == "points":
+        from datagen.tasks import points
+
+        return points
+    raise ValueError(f"unknown task {name!r}; choose from {', '.join(TASKS)}")
+
+
+def final_text(text: str) -> str | None:
+    """The part of a completion after its thinking; None if the thinking never closes.
+
+    Answers are read only here, never from inside <think>...</think> (the study took the first
+    answer anywhere, even one the model merely considered while thinking).
+    """
+    if "</think>" in text:
+        return text.rsplit("</think>", 1)[1]
+    if "<think>" in text:
+        return None
+    return text
+
+
+def row_id(task: str, instance: dict, template: dict) -> str:
+    """Content-derived id: the same instance under the same template has the same id anywhere."""
+    blob = json.dumps([task, instance, template], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]

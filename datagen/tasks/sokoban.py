@@ -1,0 +1,139 @@
+"""The Sokoban task: rows are states of a level, the answer is one action.
+
+Training rows follow one optimal trajectory (state -> next action) as in the study; every
+optimal next action counts as correct. Evaluation rows hold a start state that the harness plays
+out turn by turn. Answers are read from the first <answer>...</answer> after the thinking and
+matched, case- and emoji-variation-insensitively, against the template's *scored* vocabulary.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from datagen.tasks import Score, final_text, row_id
+from datagen.templates.sokoban import normalize_word, render_prompt_text
+from solvers.sokoban import ACTIONS, Level, optimal_actions, optimal_trajectory, solve
+
+name = "sokoban"
+
+_ANSWER = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
+
+
+def render_prompt(instance: dict, template: dict) -> list[dict]:
+    cells = Level.parse(instance["grid"]).cells()
+    return [{"role": "user", "content": render_prompt_text(cells, template)}]
+
+
+def answer_of(text: str) -> str | None:
+    """The content of the first <answer> tag after the thinking, stripped."""
+    tail = final_text(text)
+    match = _ANSWER.search(tail) if tail is not None else None
+    return match.group(1).strip() if match else None
+
+
+def parse_action(text: str, template: dict) -> str | None:
+    """'u'/'d'/'l'/'r' when the answer is a word of the scored vocabulary, else None."""
+    answer = answer_of(text)
+    if answer is None:
+        return None
+    words = [normalize_word(w) for w in template["scored_vocabulary"]]
+    key = normalize_word(answer)
+    return ACTIONS[words.index(key)] if key in words else None
+
+
+def render_answer(row: dict) -> str:
+    """`<answer> Up </answer>` in the row's scored vocabulary, for the labelled action."""
+    action = row["solution"]["moves"][0].lower()
+    word = row["template"]["scored_vocabulary"][ACTIONS.index(action)]
+    return f"<answer> {word} </answer>"
+
+
+def score(row: dict, text: str) -> Score:
+    answer = answer_of(text)
+    if answer is None:
+        return Score(False, False, "no_answer", None)
+    action = parse_action(text, row["template"])
+    if action is None:
+        return Score(False, False, "not_in_vocabulary", None)
+    correct = action in row["solution"]["actions"]
+    return Score(correct, True, "correct" if correct else "not_optimal", action)
+
+
+def instance_of(level: Level) -> dict:
+    return {
+        "grid": level.xsb(),
+        "height": level.height,
+        "width": level.width,
+        "boxes": len(level.boxes),
+    }
+
+
+def make_row(variant: str, level: Level, template: dict, solution: dict, meta: dict) -> dict:
+    instance = instance_of(level)
+    return {
+        "id": row_id(name, instance, template),
+        "task": name,
+        "variant": variant,
+        "prompt": render_prompt(instance, template),
+        "instance": instance,
+        "template": template,
+        "solution": solution,
+        "meta": meta,
+    }
+
+
+def _lurd(states: list[Level], actions: list[str]) -> str:
+    """Actions as LURD text: capital letters where the step pushed a box."""
+    out = []
+    for state, action in zip(states, actions, strict=True):
+        pushed = state.step(action).boxes != state.boxes
+        out.append(action.upper() if pushed else action)
+    return "".join(out)
+
+
+def trajectory_rows(level: Level, seed: int, template_for: Callable[[int], dict]) -> list[dict]:
+    """One training row per state along an optimal trajectory, under template_for(step)."""
+    steps = optimal_trajectory(level)
+    states = [state for state, _ in steps]
+    chosen = [actions[0] for _, actions in steps]
+    moves = _lurd(states, chosen)
+    rows = []
+    for i, (state, actions) in enumerate(steps):
+        remaining = moves[i:]
+        solution = {"actions": list(actions), "moves": remaining, "length": len(remaining)}
+        meta = {
+            "seed": seed,
+            "step": i,
+            "optimal_length": len(remaining),
+            "pushes": sum(c.isupper() for c in remaining),
+            "start_length": len(moves),
+            "boxes": len(level.boxes),
+            "height": level.height,
+            "width": level.width,
+        }
+        rows.append(make_row("train", state, template_for(i), solution, meta))
+    return rows
+
+
+def start_row(variant: str, level: Level, seed: int, template: dict) -> dict:
+    """An evaluation row: the level's start state, its optimal actions and solution."""
+    solution = solve(level)
+    if not solution.solved:
+        raise ValueError(f"evaluation level is not solvable: {solution.reason}")
+    meta = {
+        "seed": seed,
+        "step": 0,
+        "optimal_length": solution.length,
+        "pushes": solution.pushes,
+        "start_length": solution.length,
+        "boxes": len(level.boxes),
+        "height": level.height,
+        "width": level.width,
+    }
+    sol = {
+        "actions": list(optimal_actions(level)),
+        "moves": solution.moves,
+        "length": solution.length,
+    }
+    return make_row(variant, level, template, sol, meta)

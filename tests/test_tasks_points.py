@@ -1,0 +1,47 @@
+"""The General Points task: rows hold solvable hands; scoring under the row's scored rule."""
+
+from random import Random
+
+from datagen.tasks import get_task
+from datagen.templates.points import make_template
+
+points = get_task("points")
+TEN = make_template(rule="all_10", faces=(10, 10, 10))
+FAKE = make_template(rule="mixed_11_12_13", faces=(11, 12, 13), scored_faces=(10, 10, 10))
+
+
+def test_answer_only_target_scores_correct():
+    row = points.make_row("id", ["2", "7", "Q", "2"], 24, TEN, seed=0)
+    assert row["solution"]["values"] == [2, 7, 10, 2]
+    answer = points.render_answer(row)
+    assert answer.startswith('{\n"cards": ["2", "7", "Q", "2"],\n "number": [2, 7, 10, 2],')
+    assert points.score(row, answer).correct
+    assert points.score(row, "<think>x</think>" + answer).correct
+
+
+def test_unsolvable_hand_gives_no_row():
+    assert points.make_row("id", ["A", "A", "A", "A"], 24, TEN, seed=0) is None
+
+
+def test_fake_rule_scores_ten_not_the_announced_values():
+    row = points.make_row("fake", ["Q", "2", "A", "A"], 24, FAKE, seed=0)
+    assert row is not None and "'Q' counts as '12'" in row["prompt"][0]["content"]
+    assert points.score(row, '{"formula": "10*2+1*1"}').verdict == "wrong_value"
+    assert points.score(row, '{"formula": "12*2*1*1"}').verdict == "wrong_numbers"
+    assert points.score(row, '{"formula": "(10+2)*(1+1)"}').correct
+
+
+def test_leakage_keys_ignore_rules_for_hands_without_faces():
+    plain = points.leakage_keys(["2", "3", "4", "5"], TEN, 24)
+    diverse = make_template(rule="all_8", faces=(8, 8, 8))
+    assert plain == points.leakage_keys(["5", "4", "3", "2"], diverse, 24)
+    assert points.leakage_keys(["J", "3", "4", "5"], TEN, 24) != points.leakage_keys(
+        ["J", "3", "4", "5"], diverse, 24
+    )
+    assert len(points.leakage_keys(["J", "3", "4", "5"], FAKE, 24)) == 2
+
+
+def test_draw_hand_large_has_exactly_one_large_card():
+    for seed in range(50):
+        cards = points.draw_hand(Random(seed), 4, large=True)
+        assert sum(c in points.LARGE for c in cards) == 1
