@@ -45,6 +45,7 @@ CONFIG_ORDER = (
 )
 # Template fields whose distinct values are counted per split ("templates and pools").
 _TEMPLATE_FIELDS = ("family", "wording", "symbols", "rule", "vocabulary")
+_SUMMARY_KEYS = frozenset({"mean", "min", "max", "median", "std", "sum", "count"})
 _SAMPLE_CHARS = 1500
 _CELL_CHARS = 120
 
@@ -177,9 +178,9 @@ def _cell(value: Any, limit: int = _CELL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _table(head: list[str], rows: list[list[Any]]) -> str:
+def _table(head: list[str], rows: list[list[Any]], limit: int = _CELL_CHARS) -> str:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    lines += ["| " + " | ".join(_cell(value) for value in row) + " |" for row in rows]
+    lines += ["| " + " | ".join(_cell(value, limit) for value in row) + " |" for row in rows]
     return "\n".join(lines)
 
 
@@ -194,13 +195,48 @@ def _flatten(data: Any, prefix: str = "") -> list[tuple[str, Any]]:
 
 
 def _is_histogram(value: Any) -> bool:
-    return isinstance(value, Mapping) and all(
-        isinstance(count, (int, float)) and not isinstance(count, bool) for count in value.values()
+    """A dict from value to count (what datagen.stats writes for distributions)."""
+    return (
+        isinstance(value, Mapping)
+        and bool(value)
+        and not set(value) <= _SUMMARY_KEYS
+        and all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in value.values())
     )
 
 
 def _histogram(value: Mapping[str, Any]) -> str:
-    return " · ".join(f"{key}: {_cell(count)}" for key, count in value.items()) or "—"
+    # Numeric values in numeric order (stats keys are strings: "10" would sort before "2").
+    def key(item: tuple[str, Any]) -> tuple[int, float, int]:
+        try:
+            return 0, float(item[0]), 0
+        except ValueError:
+            return 1, 0.0, order[item[0]]
+
+    order = {k: i for i, k in enumerate(value)}
+    return " · ".join(f"{k}: {_cell(n)}" for k, n in sorted(value.items(), key=key)) or "—"
+
+
+def _figure(name: str, value: Any) -> tuple[Any | None, list[tuple[str, Mapping]]]:
+    """Split a stats figure into a table cell (or None) and its distributions.
+
+    Figures are scalars, histograms ({value: count}), or summaries such as
+    {"mean": 3.1, "min": 1, "max": 9, "histogram": {...}}.
+    """
+    if _is_histogram(value):
+        return None, [(name, value)]
+    if not isinstance(value, Mapping):
+        return value, []
+    scalars = {k: v for k, v in value.items() if not isinstance(v, Mapping)}
+    nested = [
+        (name if k == "histogram" else f"{name}.{k}", v)
+        for k, v in value.items()
+        if isinstance(v, Mapping)
+    ]
+    if {"mean", "min", "max"} <= set(scalars):
+        cell = f"{_cell(scalars['mean'])} ({_cell(scalars['min'])}–{_cell(scalars['max'])})"
+    else:
+        cell = " · ".join(f"{k} {_cell(v)}" for k, v in scalars.items()) or None
+    return cell, nested
 
 
 def _fence(text: str, language: str = "") -> str:
@@ -324,40 +360,46 @@ def _stats(build: Mapping[str, Any], files: Mapping[str, Mapping[str, list[str]]
     stats = build.get("stats") or {}
     if not stats:
         return "No statistics recorded."
-    parts = []
+    parts = [
+        "Summaries read *mean (min–max)*; the distributions behind them are folded below "
+        "each table."
+    ]
     for config in _ordered(stats):
         per_split = stats[config] or {}
         splits = _split_order(build, config, per_split)
-        scalars: list[str] = []
-        histograms: list[str] = []
+        columns: list[str] = []
+        cells: dict[str, dict[str, Any]] = {}
+        distributions: list[tuple[str, str, str]] = []
         for split in splits:
+            cells[split] = {}
             for figure, value in (per_split[split] or {}).items():
-                bucket = histograms if _is_histogram(value) else scalars
-                if figure not in bucket:
-                    bucket.append(figure)
+                if figure == "rows":  # the table has a rows column from build.json already
+                    continue
+                cell, nested = _figure(figure, value)
+                if cell is not None:
+                    cells[split][figure] = cell
+                    if figure not in columns:
+                        columns.append(figure)
+                distributions += [(split, name, _histogram(h)) for name, h in nested]
         parts.append(f"### `{config}`")
         rows = build.get("configs", {}).get(config, {})
-        table_rows = [
-            [f"`{split}`", rows.get(split, "—")]
-            + [(per_split[split] or {}).get(figure, "—") for figure in scalars]
-            for split in splits
-        ]
-        parts.append(_table(["split", "rows", *scalars], table_rows))
-        if histograms:
-            hist_rows = [
-                [f"`{split}`", f"`{figure}`", _histogram(per_split[split][figure])]
-                for split in splits
-                for figure in histograms
-                if figure in (per_split[split] or {})
-            ]
-            parts.append(
-                "<details><summary>Distributions</summary>\n\n"
-                + "\n".join(
-                    ["| split | figure | value: count |", "|---|---|---|"]
-                    + [f"| {s} | {f} | {h} |" for s, f, h in hist_rows]
-                )
-                + "\n\n</details>"
+        parts.append(
+            _table(
+                ["split", "rows", *columns],
+                [
+                    [f"`{split}`", rows.get(split, "—")]
+                    + [cells[split].get(figure, "—") for figure in columns]
+                    for split in splits
+                ],
             )
+        )
+        if distributions:
+            table = _table(
+                ["split", "figure", "value: count"],
+                [[f"`{split}`", f"`{name}`", text] for split, name, text in distributions],
+                limit=100_000,  # distributions are the data; never cut them
+            )
+            parts.append(f"<details><summary>Distributions</summary>\n\n{table}\n\n</details>")
     return "\n\n".join(parts)
 
 

@@ -70,7 +70,14 @@ def make_build(root: Path, train_rows: int = 4, eval_rows: int = 2, seed: int = 
     options = {"task": "sokoban", "train_size": train_rows, "eval_size": eval_rows, "seed": seed}
     fp = fingerprint(options)
     stats = {
-        "answer-only": {"train": {"mean_length": 1.0, "length": {"1": train_rows}}},
+        "answer-only": {
+            "train": {
+                "rows": train_rows,
+                "mean_length": 1.0,
+                "length": {"1": train_rows},
+                "pushes": {"mean": 1.5, "min": 1, "max": 2, "histogram": {"10": 1, "2": 3}},
+            }
+        },
         "eval": {split: {"mean_length": 1.0, "boxes": {"1": eval_rows}} for split in EVAL_SPLITS},
     }
     build = {
@@ -129,9 +136,11 @@ def test_body_records_version_provenance_stats_and_citation(task_dir: Path) -> N
     assert "arXiv:2510.00237" in card and "Lin, Xiaofeng" in card
     assert "fake_cardinal" in card and "shortcut" in card
     assert "datagen 0.1.0 (test fixture)" in card
-    # stats table row of the train split, and a histogram
-    assert "| `train` | 4 | 1 |" in card
-    assert "1: 4" in card
+    # stats: a scalar, a summary as mean (min–max), and histograms in numeric order
+    assert "| split | rows | mean_length | pushes |" in card
+    assert "| `train` | 4 | 1 | 1.5 (1–2) |" in card
+    assert "| `train` | `length` | 1: 4 |" in card
+    assert "| `train` | `pushes` | 2: 3 · 10: 1 |" in card
     # a sample row from each config and one fake eval row
     for row_id in ("sokoban-train-0000", "sokoban-simple-0000", "sokoban-fake_cardinal-0000"):
         assert row_id in card
@@ -209,3 +218,36 @@ def test_markdown_cells_escape_pipes_and_fences_outlast_backticks() -> None:
     assert cards._cell("a|b") == "a\\|b"
     fenced = cards._fence("```inner```")
     assert fenced.startswith("````\n") and fenced.endswith("\n````")
+
+
+def test_a_real_build_gets_a_card_that_lists_every_file(tmp_path: Path) -> None:
+    """`datagen build` (tiny, points) writes a card; `datagen card` re-renders it identically."""
+    import yaml
+    from click.testing import CliRunner
+    from huggingface_hub import DatasetCard
+
+    from datagen.cli import main
+
+    out = tmp_path / "out"
+    args = ["build", "--task", "points", "--train-size", "20", "--eval-size", "5"]
+    result = CliRunner().invoke(main, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    task_dir = out / "points"
+    text = (task_dir / "README.md").read_text()
+    header = yaml.safe_load(text.split("---\n")[1])
+    on_disk = {p.relative_to(task_dir).as_posix() for p in task_dir.rglob("*.parquet")}
+    assert cards.header_files(header) == on_disk
+    build = json.loads((task_dir / "build.json").read_text())
+    assert {c["config_name"] for c in header["configs"]} == set(build["configs"])
+    eval_splits = next(c for c in header["configs"] if c["config_name"] == "eval")["data_files"]
+    assert [f["split"] for f in eval_splits] == list(build["configs"]["eval"])
+    assert "all_5_fake" in build["configs"]["eval"]
+    assert DatasetCard(text).data.to_dict()["pretty_name"].startswith("General Points")
+    assert build["dataset_version"] in text and "arXiv:2510.00237" in text
+    assert build["dataset_version"] == f"{build['version']}+{fingerprint(build['options'])}"
+
+    (task_dir / "README.md").unlink()
+    result = CliRunner().invoke(main, ["card", str(out)])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == str(task_dir / "README.md")
+    assert (task_dir / "README.md").read_text() == text
