@@ -72,7 +72,7 @@ class FinetuneConfig:
     attn_implementation: str | None = None  # None: the model's default (sdpa)
     seed: int = 0
     limit: int | None = None  # train on the first N rows only (smoke tests)
-    max_steps: int | None = None  # stop after N optimizer steps (benchmarks)
+    max_steps: int | None = None  # stop after N steps; the schedule still spans every epoch
     resume: bool = False  # continue from the latest OUT/checkpoint-epoch-N
     save: bool = True  # write checkpoints and the final model
     progress: bool = True  # progress bar on stderr
@@ -320,7 +320,11 @@ def load_model(model: str, device: str, cfg: FinetuneConfig) -> Any:
         kwargs["attn_implementation"] = cfg.attn_implementation
     net = AutoModelForCausalLM.from_pretrained(model, **kwargs).to(device)
     if cfg.gradient_checkpointing:
-        net.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        kwargs = {"use_reentrant": False}
+        if hasattr(net, "activation_checkpointing_enable"):  # transformers >= 5.x's name
+            net.activation_checkpointing_enable(activation_checkpointing_kwargs=kwargs)
+        else:
+            net.gradient_checkpointing_enable(gradient_checkpointing_kwargs=kwargs)
     net.config.use_cache = False
     return net
 
@@ -427,8 +431,9 @@ def train(cfg: FinetuneConfig, log: Any = None) -> dict:
 
     steps_per_epoch = math.ceil(len(encoded) / cfg.global_batch)
     total_steps = steps_per_epoch * cfg.epochs
-    if cfg.max_steps is not None:
-        total_steps = min(total_steps, cfg.max_steps)
+    # Stopping early (a benchmark, a time-limited job) keeps the schedule of the whole run, so a
+    # later --resume continues exactly where an uninterrupted run would be.
+    stop_at = min(total_steps, cfg.max_steps or total_steps)
     n_params = sum(p.numel() for p in params)
     say(
         f"{len(encoded)} rows from {task_dir} [{cfg.config}], {n_params / 1e6:.1f}M parameters, "
@@ -443,16 +448,16 @@ def train(cfg: FinetuneConfig, log: Any = None) -> dict:
     from tqdm.auto import tqdm
 
     bar = tqdm(
-        total=total_steps, initial=step, desc="finetune", disable=not cfg.progress, file=sys.stderr
+        total=stop_at, initial=step, desc="finetune", disable=not cfg.progress, file=sys.stderr
     )
     t0 = time.perf_counter()
-    tokens_seen, last_loss = 0, float("nan")
+    tokens_seen, last_loss, train_seconds = 0, float("nan"), 0.0
     for epoch in range(start_epoch, cfg.epochs):
         # A fresh, seeded order per epoch: a resumed run sees the same batches.
         order = list(range(len(encoded)))
         random.Random(cfg.seed * 1_000_003 + epoch).shuffle(order)
         for first in range(0, len(order), cfg.global_batch):
-            if step >= total_steps:
+            if step >= stop_at:
                 break
             rows = [encoded[i] for i in order[first : first + cfg.global_batch]]
             bins = pack([len(ids) for ids, _ in rows], cfg.max_len)
@@ -485,6 +490,7 @@ def train(cfg: FinetuneConfig, log: Any = None) -> dict:
             if device.startswith("cuda"):
                 torch.cuda.synchronize()
             seconds = time.perf_counter() - t_step
+            train_seconds += seconds
             step += 1
             tokens_seen += n_tokens
             last_loss = step_loss
@@ -507,8 +513,8 @@ def train(cfg: FinetuneConfig, log: Any = None) -> dict:
                 log_file.flush()
             bar.set_postfix(loss=f"{step_loss:.4f}", tok_s=f"{entry['tokens_per_s']:.0f}")
             bar.update(1)
-        if step >= total_steps and (epoch + 1) * steps_per_epoch > total_steps:
-            break  # max_steps stopped inside this epoch: no epoch checkpoint for a partial epoch
+        if step < (epoch + 1) * steps_per_epoch:
+            break  # stopped inside this epoch: no checkpoint for a partial epoch
         if cfg.save:
             save_checkpoint(out, epoch + 1, step, net, tokenizer, optimizer, fingerprint)
     bar.close()
@@ -524,8 +530,9 @@ def train(cfg: FinetuneConfig, log: Any = None) -> dict:
         "rows": len(encoded),
         "final_loss": last_loss,
         "tokens": tokens_seen,
-        "seconds": round(elapsed, 3),
-        "tokens_per_s": round(tokens_seen / elapsed, 1) if elapsed > 0 else None,
+        "seconds": round(elapsed, 3),  # the whole loop, checkpoints included
+        "train_seconds": round(train_seconds, 3),  # optimizer steps only
+        "tokens_per_s": round(tokens_seen / train_seconds, 1) if train_seconds > 0 else None,
         "out": str(out) if cfg.save else None,
     }
     say(json.dumps(summary))

@@ -73,6 +73,9 @@ def evaluate(**options: object) -> None:
 
     as_json = options.pop("as_json")
     options["progress"] = not options.pop("no_progress")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # ours is the one progress bar; load/save bars are noise
     try:
         cfg = EvalConfig(**options)  # type: ignore[arg-type]
     except ValueError as error:

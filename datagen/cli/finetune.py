@@ -82,6 +82,9 @@ def finetune(**options: object) -> None:
 
     options["config"] = options.pop("config_name")
     options["progress"] = not options.pop("no_progress")
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # ours is the one progress bar; load/save bars are noise
     try:
         cfg = FinetuneConfig(**options)  # type: ignore[arg-type]
     except ValueError as error:
