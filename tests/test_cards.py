@@ -251,3 +251,39 @@ def test_a_real_build_gets_a_card_that_lists_every_file(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert result.output.strip() == str(task_dir / "README.md")
     assert (task_dir / "README.md").read_text() == text
+
+
+def test_cot_build_shows_teacher_sampling_acceptance_and_clips_long_traces(
+    task_dir: Path,
+) -> None:
+    words = ["tree", "fix", "jade", "freedom", "cat", "dog", "ruby", "soup"]
+    rows = []
+    for i in range(5):
+        vocab = [words[(i + k) % len(words)] for k in range(4)]
+        row = _row(i, "train", vocab, vocab, True)
+        row["completion"] = [
+            {"role": "assistant", "content": "<think>" + "step " * 2000 + "</think> <answer> r"}
+        ]
+        rows.append(row)
+    _write(task_dir / "data" / "diverse-cot" / "train-00000-of-00001.parquet", rows)
+    path = task_dir / "build.json"
+    build = json.loads(path.read_text())
+    build["configs"]["diverse-cot"] = {"train": 5}
+    build["teacher"] = {
+        "model": "Qwen/Qwen3-8B",
+        "backend": "vllm",
+        "sampling": {"temperature": 1.0, "top_p": 1.0, "max_new_tokens": 4096},
+        "acceptance": {"prompts": 8, "accepted": 5, "rate": 0.625},
+    }
+    path.write_text(json.dumps(build))
+    card = cards.render_card(task_dir)
+    assert "| `model` | Qwen/Qwen3-8B |" in card
+    assert "| `sampling.temperature` | 1 |" in card
+    assert "| `acceptance.rate` | 0.625 |" in card
+    assert "No teacher" not in card
+    # five distinct vocabularies drawn from eight words: counted, not listed
+    assert "5 distinct of 8 words" in card
+    # the 10,000-character trace is cut in the sample, and says by how much
+    assert "more characters)" in card
+    assert "step " * 2000 not in card
+    assert "diverse-cot" in cards.read_header(card)["configs"][1]["config_name"]
