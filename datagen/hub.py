@@ -38,7 +38,14 @@ from typing import Any
 import click
 
 from datagen import cards
-from datagen.versioning import check_version, is_fingerprint, next_version, tag_for, version_of_tag
+from datagen.versioning import (
+    check_version,
+    is_fingerprint,
+    next_version,
+    tag_for,
+    version_of_tag,
+)
+from datagen.versioning import fingerprint as compute_fingerprint
 
 REPO_TYPE = "dataset"
 # What a release holds; anything else in the folder (caches, notes) stays local.
@@ -243,6 +250,16 @@ def push(
     fingerprint, dataset_version = build["fingerprint"], build["dataset_version"]
     if not is_fingerprint(fingerprint):
         raise HubError(f"{task_dir}/build.json has a malformed fingerprint {fingerprint!r}")
+    if "options" in build and compute_fingerprint(build["options"]) != fingerprint:
+        # "Same fingerprint, same build" only holds if nobody edited the options afterwards.
+        raise HubError(
+            f"{task_dir}/build.json: fingerprint {fingerprint} does not match its options; "
+            "rebuild the folder with `datagen build`"
+        )
+    if dataset_version != f"{build['version']}+{fingerprint}":
+        raise HubError(
+            f"{task_dir}/build.json: dataset_version {dataset_version!r} is inconsistent"
+        )
     tag = tag_for(version)
     url = f"{_endpoint()}/datasets/{repo_id}/tree/{tag}"
     if _offline():

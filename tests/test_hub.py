@@ -27,6 +27,7 @@ from huggingface_hub.hf_api import CommitInfo, GitRefInfo, GitRefs
 from test_cards import make_build
 
 from datagen import cards, hub
+from datagen.versioning import dataset_version, fingerprint
 
 
 def _response(status: int):
@@ -237,8 +238,9 @@ def test_a_new_release_drops_data_files_of_the_old_one(fake: FakeHub, build_dir:
     (build_dir / "data" / "rl").rmdir()
     build = json.loads((build_dir / "build.json").read_text())
     del build["configs"]["rl"]
-    build["fingerprint"] = "0123456789abcdef"
-    build["dataset_version"] = "0.1.0+0123456789abcdef"
+    build["options"]["configs"] = "no rl"
+    build["fingerprint"] = fingerprint(build["options"])
+    build["dataset_version"] = dataset_version("0.1.0", build["fingerprint"])
     (build_dir / "build.json").write_text(json.dumps(build))
     hub.push(build_dir, "me/sokoban", api=fake, version="0.2.0")
     assert "data/rl/train-00000-of-00001.parquet" in fake.tagged("me/sokoban", "v0.1.0")
@@ -404,3 +406,13 @@ def test_parse_repo_spec(spec: str, parsed: tuple) -> None:
 @pytest.mark.parametrize("spec", ["data", "a/b/c", "me/data@", "/abs/path", "./x/y"])
 def test_parse_repo_spec_rejects(spec: str) -> None:
     assert not hub.is_repo_spec(spec)
+
+
+def test_an_edited_build_json_is_refused(fake: FakeHub, build_dir: Path) -> None:
+    path = build_dir / "build.json"
+    build = json.loads(path.read_text())
+    build["options"]["train_size"] = 999  # options no longer match the fingerprint
+    path.write_text(json.dumps(build))
+    with pytest.raises(hub.HubError, match="does not match its options"):
+        hub.push(build_dir, "me/sokoban", api=fake)
+    assert fake.calls == []
