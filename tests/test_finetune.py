@@ -161,6 +161,7 @@ def test_packed_loss_equals_rows_one_by_one(tiny, build_dir, attn):
     assert abs(leaked.item() - expected.item()) > 1e-5 * abs(expected.item())
 
 
+@pytest.mark.slow
 def test_training_lowers_the_loss_and_checkpoints_reload(tiny, build_dir, tmp_path):
     from transformers import AutoModelForCausalLM
 
@@ -189,6 +190,7 @@ def test_training_lowers_the_loss_and_checkpoints_reload(tiny, build_dir, tmp_pa
     assert json.loads((out / "finetune.json").read_text())["fingerprint"]
 
 
+@pytest.mark.slow
 def test_resume_continues_exactly(tiny, build_dir, tmp_path):
     from safetensors.torch import load_file
 
@@ -208,6 +210,7 @@ def test_resume_continues_exactly(tiny, build_dir, tmp_path):
         train(_config(tiny, build_dir, broken, resume=True, lr=1e-3))
 
 
+@pytest.mark.slow
 def test_bf16_autocast_and_gradient_checkpointing_run_on_cpu(tiny, build_dir, tmp_path):
     plain = train(_config(tiny, build_dir, tmp_path / "a", max_steps=1, save=False))
     bf16 = train(_config(tiny, build_dir, tmp_path / "b", max_steps=1, save=False, dtype="bf16"))
@@ -222,6 +225,7 @@ def test_bf16_autocast_and_gradient_checkpointing_run_on_cpu(tiny, build_dir, tm
     assert not (tmp_path / "a").exists()
 
 
+@pytest.mark.slow
 def test_cli_finetune(tiny, build_dir, tmp_path):
     from click.testing import CliRunner
 

@@ -162,7 +162,10 @@ def evaluate(cfg: EvalConfig, policy: Policy | None = None) -> dict:
     episodes = run(policy, rows, cfg.max_turns, cfg.progress)
     seconds = time.perf_counter() - t0
     metrics = summarize(episodes)
-    title = f"{cfg.model or cfg.backend} on {cfg.data} (temperature {cfg.temperature})"
+    if cfg.backend in SCRIPTED:
+        title = f"{cfg.backend} policy on {cfg.data}"
+    else:
+        title = f"{cfg.model} on {cfg.data} ({cfg.backend}, temperature {cfg.temperature})"
     table = markdown(metrics, title)
     results = {
         "config": asdict(cfg),

@@ -1,0 +1,111 @@
+"""`datagen eval` on the command line: scripted policies, errors, and a fine-tuned tiny model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from datagen.cli.evaluate import evaluate
+
+
+@pytest.fixture(scope="module")
+def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from datagen.build import BuildConfig, build
+
+    out = tmp_path_factory.mktemp("cli-eval") / "build"
+    build([BuildConfig(task="sokoban", train_size=16, eval_size=2, workers=1)], out)
+    return out
+
+
+def test_oracle_table_on_stdout_and_files(build_dir, tmp_path):
+    out = tmp_path / "res"
+    args = ["--data", str(build_dir), "--backend", "oracle", "--variants", "simple,fake-emoji"]
+    result = CliRunner().invoke(evaluate, [*args, "--out", str(out), "--no-progress"])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert "| simple | 2 | 100.0 | 100.0 |" in "\n".join(lines)
+    assert any(line.startswith("| fake-emoji | 2 | 0.0 | 0.0 | 30.00 |") for line in lines)
+    saved = json.loads((out / "results.json").read_text())
+    assert saved["metrics"]["sokoban"]["simple"]["success"] == 1.0
+    assert (out / "results.md").read_text().strip() == result.stdout.strip()
+    episodes = [json.loads(x) for x in (out / "episodes.jsonl").read_text().splitlines()]
+    assert [e["variant"] for e in episodes] == ["simple", "simple", "fake-emoji", "fake-emoji"]
+
+    as_json = CliRunner().invoke(evaluate, [*args, "--json", "--no-progress"])
+    assert json.loads(as_json.stdout)["metrics"]["sokoban"]["fake-emoji"]["success"] == 0.0
+
+
+def test_errors_are_one_line(build_dir):
+    bad = CliRunner().invoke(
+        evaluate,
+        ["--data", str(build_dir), "--backend", "oracle", "--variants", "nope", "--no-progress"],
+    )
+    assert bad.exit_code == 1 and "unknown variant(s) nope" in bad.output
+    assert "Traceback" not in bad.output
+    no_model = CliRunner().invoke(evaluate, ["--data", str(build_dir)])
+    assert no_model.exit_code == 2 and "needs a model" in no_model.output
+    missing = CliRunner().invoke(
+        evaluate, ["--data", str(build_dir / "nowhere"), "--backend", "oracle"]
+    )
+    assert missing.exit_code == 1 and "nowhere" in missing.output
+
+
+@pytest.mark.slow
+def test_finetune_then_eval_end_to_end(build_dir, tmp_path):
+    """The issue's loop: train the tiny model on a build, reload it, evaluate it."""
+    pytest.importorskip("torch")
+    from datagen.cli.finetune import finetune
+    from datagen.tiny_model import tiny_model_path
+
+    model = tmp_path / "model"
+    trained = CliRunner().invoke(
+        finetune,
+        [
+            "--model",
+            str(tiny_model_path()),
+            "--data",
+            str(build_dir),
+            "--out",
+            str(model),
+            "--epochs",
+            "1",
+            "--global-batch",
+            "8",
+            "--lr",
+            "1e-3",
+            "--max-len",
+            "512",
+            "--no-progress",
+        ],
+    )
+    assert trained.exit_code == 0, trained.output
+    result = CliRunner().invoke(
+        evaluate,
+        [
+            "--model",
+            str(model),
+            "--data",
+            str(build_dir),
+            "--variants",
+            "simple,cardinal",
+            "--limit",
+            "1",
+            "--max-turns",
+            "2",
+            "--max-new-tokens",
+            "8",
+            "--temperature",
+            "0",
+            "--json",
+            "--no-progress",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    metrics = json.loads(result.stdout)["metrics"]["sokoban"]
+    assert set(metrics) == {"simple", "cardinal"}
+    for m in metrics.values():
+        assert m["episodes"] == 1 and 1 <= m["mean_turns"] <= 2
+        assert 0.0 <= m["validity"] <= 1.0
