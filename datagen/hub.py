@@ -313,9 +313,16 @@ def push(
                     {"fingerprint": fingerprint, "tag": tag, "configs": build["configs"]}
                 ),
             )
-    except BaseException:
+    except BaseException as error:
         for name, content in saved.items():
             (task_dir / name).write_bytes(content)
+        if isinstance(error, Exception) and not isinstance(error, HubError):
+            # Transfer back-ends (Xet, LFS) raise their own errors mid-upload; the commit is
+            # atomic, so the Hub holds nothing of this push and a rerun is safe.
+            raise HubError(
+                f"upload to {repo_id} failed ({type(error).__name__}: {_short(error)}); nothing "
+                "was committed or tagged: run the same push again"
+            ) from None
         raise
     commit = getattr(info, "oid", None) or str(info)
     try:

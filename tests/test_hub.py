@@ -261,6 +261,15 @@ def test_failed_upload_leaves_the_folder_and_the_tags_as_they_were(
     assert fake.repos["me/sokoban"]["tags"] == {}
 
 
+def test_an_unexpected_transfer_error_is_one_line_too(fake: FakeHub, build_dir: Path) -> None:
+    before = (build_dir / "build.json").read_bytes()
+    fake.fail["upload_folder"] = RuntimeError("xet: stream closed\nat chunk 3")
+    with pytest.raises(hub.HubError, match="RuntimeError: xet: stream closed at chunk 3") as info:
+        hub.push(build_dir, "me/sokoban", api=fake)
+    assert "run the same push again" in info.value.message and "\n" not in info.value.message
+    assert (build_dir / "build.json").read_bytes() == before
+
+
 def test_failed_tagging_says_nothing_is_tagged_and_a_rerun_tags(
     fake: FakeHub, build_dir: Path
 ) -> None:
