@@ -1,0 +1,186 @@
+"""`datagen build` end to end on small sizes: determinism, leakage, labels, load_dataset."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from datagen.build import BuildConfig, BuildError, build
+from datagen.tasks import get_task
+from solvers.sokoban import Level, bfs_solve
+
+SMALL = ["--train-size", "120", "--eval-size", "6"]
+
+
+def _datagen(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "datagen.cli", *args]
+    return subprocess.run(command, capture_output=True, text=True, env=env, check=False)
+
+
+def _digests(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("build") / "out"
+    configs = [
+        BuildConfig(task=t, diverse=True, train_size=150, eval_size=8, workers=1)
+        for t in ("sokoban", "points")
+    ]
+    build(configs, out)
+    return out
+
+
+def _rows(task_dir: Path, config: str) -> list[dict]:
+    return [
+        row
+        for f in sorted((task_dir / "data" / config).glob("*.parquet"))
+        for row in pq.read_table(f).to_pylist()
+    ]
+
+
+def test_same_command_gives_identical_bytes_in_any_process(tmp_path):
+    outs = []
+    for i, (workers, hashseed) in enumerate([("1", "1"), ("2", "2")]):
+        out = tmp_path / f"o{i}"
+        env = {**os.environ, "PYTHONHASHSEED": hashseed}
+        result = _datagen(
+            "build",
+            "--task",
+            "all",
+            "--diverse",
+            *SMALL,
+            "--workers",
+            workers,
+            "--out",
+            str(out),
+            env=env,
+        )
+        assert result.returncode == 0, result.stderr
+        outs.append(_digests(out))
+    assert outs[0] == outs[1]
+    assert any(name.endswith(".parquet") for name in outs[0])
+
+
+def test_no_evaluation_start_state_is_a_training_state(built):
+    soko_train = {r["instance"]["grid"] for r in _rows(built / "sokoban", "diverse-rl")}
+    soko_eval = {r["instance"]["grid"] for r in _rows(built / "sokoban", "eval")}
+    assert soko_eval and not soko_train & soko_eval
+    points = get_task("points")
+
+    def keys(rows):
+        return set().union(
+            *(points.leakage_keys(r["instance"]["cards"], r["template"], 24) for r in rows)
+        )
+
+    assert not keys(_rows(built / "points", "diverse-rl")) & keys(_rows(built / "points", "eval"))
+    for task in ("sokoban", "points"):
+        leakage = json.loads((built / task / "build.json").read_text())["leakage"]
+        assert leakage["checked"] and leakage["overlaps"] == 0
+
+
+def test_every_answer_only_label_verifies(built):
+    for task_name in ("sokoban", "points"):
+        task = get_task(task_name)
+        rows = _rows(built / task_name, "diverse-answer-only")
+        assert len(rows) == 150 and len({r["id"] for r in rows}) == 150
+        for row in rows:
+            assert row["completion"][0]["content"] == task.render_answer(row)
+            assert task.score(row, row["completion"][0]["content"]).correct
+            assert row["prompt"][0]["content"].endswith(
+                "Strictly follow this format." if task_name == "sokoban" else "}"
+            )
+
+
+def test_sokoban_labels_are_optimal_by_bfs(built):
+    for row in _rows(built / "sokoban", "eval")[:30] + _rows(built / "sokoban", "diverse-rl")[:60]:
+        level = Level.parse(row["instance"]["grid"])
+        assert bfs_solve(level).length == row["solution"]["length"]
+        assert level.replay(row["solution"]["moves"]).solved
+
+
+def test_fake_variants_score_the_base_vocabulary_and_nothing_else(built):
+    sokoban = get_task("sokoban")
+    for row in _rows(built / "sokoban", "eval"):
+        if row["variant"] != "fake-emoji":
+            continue
+        action = row["solution"]["actions"][0]
+        index = "udlr".index(action)
+        shown = row["template"]["vocabulary"][index]
+        base = ["Up", "Down", "Left", "Right"][index]
+        assert shown in row["prompt"][0]["content"]
+        assert not sokoban.score(row, f"<answer> {shown} </answer>").valid
+        assert sokoban.score(row, f"<answer> {base} </answer>").correct
+    points = get_task("points")
+    for row in _rows(built / "points", "eval"):
+        if row["variant"] == "all-5-fake":
+            assert "count as '5'" in row["prompt"][0]["content"]
+            assert row["template"]["scored_faces"] == [10, 10, 10]
+            answer = points.render_answer(row)
+            assert points.score(row, answer).correct
+
+
+def test_every_config_loads_with_datasets(built, tmp_path):
+    from datasets import load_dataset
+
+    # datasets keys its cache of a local folder by the folder's name and config, not its
+    # content, so another build named "sokoban" would be served from the cache: use a fresh one.
+
+    for task in ("sokoban", "points"):
+        info = json.loads((built / task / "build.json").read_text())
+        assert set(info["configs"]) == {"diverse-answer-only", "diverse-rl", "eval"}
+        for config, splits in info["configs"].items():
+            loaded = load_dataset(str(built / task), config, cache_dir=str(tmp_path))
+            assert {name: len(split) for name, split in loaded.items()} == splits
+
+
+def test_build_json_records_options_fingerprint_and_stats(built):
+    info = json.loads((built / "sokoban" / "build.json").read_text())
+    assert info["options"]["diverse"] is True and info["options"]["train_size"] == 150
+    assert info["dataset_version"] == f"{info['version']}+{info['fingerprint']}"
+    stats = info["stats"]["diverse-answer-only"]["train"]
+    assert stats["rows"] == 150 and stats["distinct_vocabularies"] > 100
+    assert sum(stats["labelled_action"].values()) == 150
+
+
+def test_existing_output_is_refused_and_a_failed_build_leaves_nothing(tmp_path, monkeypatch):
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    config = BuildConfig(task="points", train_size=5, eval_size=2, workers=1)
+    with pytest.raises(BuildError, match="--overwrite"):
+        build([config], out)
+    assert (out / "keep.txt").read_text() == "mine"
+
+    import datagen.build as module
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("killed")
+
+    fresh = tmp_path / "fresh"
+    monkeypatch.setattr(module, "write_card", broken, raising=False)
+    monkeypatch.setattr("datagen.cards.write_card", broken)
+    with pytest.raises(RuntimeError, match="killed"):
+        build([config], fresh)
+    assert not fresh.exists()
+    assert not any(p.name.startswith(".fresh.partial") for p in tmp_path.iterdir())
+    monkeypatch.undo()
+    build([config], out, overwrite=True)
+    assert not (out / "keep.txt").exists() and (out / "points" / "build.json").exists()
+
+
+def test_config_validation_fails_early():
+    with pytest.raises(ValueError, match="wording"):
+        BuildConfig(task="sokoban", wordings=("nope",))
+    with pytest.raises(ValueError, match="variant"):
+        BuildConfig(task="points", variants=("simple",))
