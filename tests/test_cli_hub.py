@@ -149,6 +149,13 @@ def test_push_then_pull_through_the_cli(fake_hub: FakeHub, tmp_path: Path) -> No
         "fingerprint": build["fingerprint"],
     }
     assert (out / "data" / "eval" / "fake_cardinal-00000-of-00001.parquet").is_file()
+    # the pulled folder works like a local build for `datagen show` and the trainer's loader
+    shown = runner.invoke(main, ["show", str(out), "--config", "eval", "--split", "fake_cardinal"])
+    assert shown.exit_code == 0, shown.output
+    assert "sokoban-fake_cardinal-0000" in shown.output
+    from datagen.finetune import resolve_task_dir
+
+    assert resolve_task_dir(str(out)) == out
 
 
 def test_card_command_rerenders_every_task(tmp_path: Path) -> None:
