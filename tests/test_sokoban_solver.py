@@ -237,7 +237,7 @@ def test_limits_stop_the_search() -> None:
 def test_min_cost_matching_against_brute_force() -> None:
     rng = random.Random(7)
     for _ in range(300):
-        n = rng.randint(1, 6)
+        n = rng.randint(1, 7)
         cost = [[rng.randint(0, 20) for _ in range(n)] for _ in range(n)]
         brute = min(sum(cost[i][p[i]] for i in range(n)) for p in itertools.permutations(range(n)))
         assert min_cost_matching(cost) == brute

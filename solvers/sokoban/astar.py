@@ -18,6 +18,7 @@ no longer optimal. `max_nodes` caps expanded nodes; `time_limit` caps seconds.
 from __future__ import annotations
 
 import heapq
+import itertools
 import time
 
 from solvers.sokoban.board import INF, OPPOSITE, Board, board_of, frozen_deadlock
@@ -25,6 +26,8 @@ from solvers.sokoban.level import ACTIONS, Level
 from solvers.sokoban.solution import Solution
 
 FAST_WEIGHT = 3.0
+_PERMUTATIONS_3 = tuple(itertools.permutations(range(3)))
+_PERMUTATIONS_4 = tuple(itertools.permutations(range(4)))
 METRICS = ("moves", "pushes")
 
 
@@ -59,17 +62,30 @@ def solve(
     )
 
 
-class _Bound:
-    """Matching lower bound per box mask, cached (many nodes share their boxes)."""
+class _Children:
+    """Per box mask after a push: the matching bound, or INF for a deadlock; cached.
+
+    Many nodes share their boxes (they differ only in where the player stands), so the freeze
+    test and the matching run once per (boxes, pushed box).
+    """
 
     def __init__(self, board: Board) -> None:
         self.board = board
-        self.cache: dict[int, int] = {}
+        self.bounds: dict[int, int] = {}
+        self.values: dict[int, int] = {}
 
-    def __call__(self, mask: int) -> int:
-        value = self.cache.get(mask)
+    def __call__(self, mask: int, pushed: int) -> int:
+        key = mask << self.board.pbits | pushed
+        value = self.values.get(key)
         if value is None:
-            value = self.cache[mask] = self._compute(mask)
+            value = INF if frozen_deadlock(self.board, mask, pushed) else self.bound(mask)
+            self.values[key] = value
+        return value
+
+    def bound(self, mask: int) -> int:
+        value = self.bounds.get(mask)
+        if value is None:
+            value = self.bounds[mask] = self._compute(mask)
         return value
 
     def _compute(self, mask: int) -> int:
@@ -89,14 +105,24 @@ class _Bound:
 def min_cost_matching(cost: list[list[int]]) -> int:
     """Minimum total cost of a perfect matching of rows to columns (square matrix).
 
-    The Hungarian algorithm with potentials, O(n^3); INF entries are forbidden pairs and a
-    result >= INF means no perfect matching avoids them.
+    Exhaustive for up to 4 rows, the Hungarian algorithm with potentials (O(n^3)) beyond; INF
+    entries are forbidden pairs and a result >= INF means no perfect matching avoids them.
     """
     n = len(cost)
     if n == 0:
         return 0
     if n == 1:
-        return cost[0][0]
+        return min(cost[0][0], INF)
+    if n <= 4:
+        # Boxoban has 4 boxes: trying the 24 assignments beats any O(n^3) loop in Python.
+        if n == 2:
+            (a0, a1), (b0, b1) = cost
+            return min(a0 + b1, a1 + b0, INF)
+        if n == 3:
+            r0, r1, r2 = cost
+            return min(min(r0[a] + r1[b] + r2[c] for a, b, c in _PERMUTATIONS_3), INF)
+        r0, r1, r2, r3 = cost
+        return min(min(r0[a] + r1[b] + r2[c] + r3[d] for a, b, c, d in _PERMUTATIONS_4), INF)
     u = [0] * (n + 1)
     v = [0] * (n + 1)
     match = [0] * (n + 1)  # match[j]: the row assigned to column j (1-based, 0 = none)
@@ -151,14 +177,17 @@ def _search(
     goal = board.goal_mask
     if mask == goal:
         return [], 0, None
-    bound = _Bound(board)
-    h0 = bound(mask)
+    children = _Children(board)
+    h0 = children.bound(mask)
     if h0 >= INF:
         return None, 0, "unsolvable"
     pb = board.pbits
     nbrs = board.nbr
+    behind = [board.nbr[OPPOSITE[a]] for a in range(4)]
     dead = board.dead
-    n = board.height * board.width
+    # Walking distances start from this template: -1 free floor, -2 wall (boxes added per node).
+    template = [-1 if f else -2 for f in board.floor]
+    adjacent = [tuple(nb[c] for nb in nbrs if nb[c] >= 0) for c in range(len(template))]
     start_key = mask << pb | player
     best_g = {start_key: 0}
     parent: dict[int, tuple[int, int, int]] = {}  # child key -> (parent key, box cell, action)
@@ -169,7 +198,7 @@ def _search(
     expanded = 0
     pmask = (1 << pb) - 1
     while heap:
-        _, neg_g, _, key = heapq.heappop(heap)
+        f, neg_g, _, key = heapq.heappop(heap)
         g = -neg_g
         if g > best_g[key]:
             continue
@@ -177,52 +206,64 @@ def _search(
         m = key >> pb
         if m == goal:
             return _unwind(parent, key, start_key), expanded, None
-        # Walking distances from the player (boxes block).
-        dist = [-1] * n
+        if by_moves and key in closed:
+            continue
+        dist = template[:]
+        box_cells = []
+        rest = m
+        while rest:
+            low = rest & -rest
+            b = low.bit_length() - 1
+            rest ^= low
+            box_cells.append(b)
+            dist[b] = -2
         dist[p] = 0
         frontier = [p]
-        top_left = p
         for c in frontier:
             dc = dist[c] + 1
-            for nb in nbrs:
-                j = nb[c]
-                if j >= 0 and dist[j] < 0 and not m >> j & 1:
+            for j in adjacent[c]:
+                if dist[j] == -1:
                     dist[j] = dc
                     frontier.append(j)
-                    if j < top_left:
-                        top_left = j
-        closed_key = key if by_moves else (m << pb | top_left)
-        if closed_key in closed:
-            continue
-        closed.add(closed_key)
+        if by_moves:
+            closed.add(key)
+        else:
+            # Push metric: states that differ only by walking are one node.
+            closed_key = m << pb | min(frontier)
+            if closed_key in closed:
+                continue
+            closed.add(closed_key)
         expanded += 1
         if expanded > max_nodes:
             return None, expanded, "node limit"
         if deadline is not None and not expanded & 255 and time.perf_counter() > deadline:
             return None, expanded, "time limit"
-        boxes = m
-        while boxes:
-            low = boxes & -boxes
-            b = low.bit_length() - 1
-            boxes ^= low
+        for b in box_cells:
+            without = m ^ (1 << b)
             for a in range(4):
-                stand = nbrs[OPPOSITE[a]][b]
-                if stand < 0 or dist[stand] < 0:
+                stand = behind[a][b]
+                if stand < 0:
+                    continue
+                walk = dist[stand]
+                if walk < 0:
                     continue
                 t = nbrs[a][b]
-                if t < 0 or dead[t] or m >> t & 1:
+                # dist[t] == -2 on a floor cell means a box stands there.
+                if t < 0 or dist[t] == -2 or dead[t]:
                     continue
-                m2 = m ^ low ^ (1 << t)
-                if frozen_deadlock(board, m2, t):
-                    continue
-                h2 = bound(m2)
-                if h2 >= INF:
-                    continue
-                g2 = g + (dist[stand] + 1 if by_moves else 1)
+                m2 = without | (1 << t)
+                g2 = g + (walk + 1 if by_moves else 1)
                 k2 = m2 << pb | b
                 old = best_g.get(k2)
                 if old is not None and old <= g2:
                     continue
+                h2 = children(m2, t)
+                if h2 >= INF:
+                    continue
+                if h2 == 0 and weight == 1.0 and g2 == f:
+                    # A solution as cheap as the cheapest open node: nothing can beat it.
+                    parent[k2] = (key, b, a)
+                    return _unwind(parent, k2, start_key), expanded, None
                 best_g[k2] = g2
                 parent[k2] = (key, b, a)
                 tie += 1
