@@ -211,6 +211,7 @@ def test_extract_the_study_answer():
     assert extract_formula(fenced) == "6*4"
     assert extract_formula('</think> sure: "formula": "4*6" and more') == "4*6"
     assert extract_formula('{"formula": 24}') == "24"
+    assert extract_formula("```json\n" * 3 + "```json\n{'formula': '3*8'}\n```") == "3*8"
     assert extract_formula('</think>{"formula": "1+1"} then {"formula": "2*12"}') == "2*12"
 
 
@@ -222,6 +223,7 @@ def test_extract_ignores_the_thinking():
         extract_formula('{"formula": "1+1"}<think>x</think><think>{"formula": "4*6"}</think>')
         is None
     )
+    assert extract_formula('<think>a</think>{"formula": "4*6"}<think>{"formula": "1"}') is None
     assert extract_formula("no json at all") is None
     assert extract_formula('{"formula": ""}') is None
     assert extract_formula(None) is None  # type: ignore[arg-type]

@@ -196,7 +196,9 @@ def canonical(formula: str) -> str:
 
 # --- the study's JSON answer ------------------------------------------------------------------
 
-_FENCE = re.compile(r"```[a-zA-Z]*[ \t]*\n?(.*?)```", re.DOTALL)
+# No backtick inside a fence body: each match attempt stops at the next backtick, so many
+# unclosed fences cannot make the search quadratic.
+_FENCE = re.compile(r"```[a-zA-Z]*[ \t]*\n?([^`]*)```")
 _TRAILING_COMMA = re.compile(r",\s*([}\]])")
 _FORMULA_FIELD = re.compile(r"""["']formula["']\s*:\s*(?:"([^"\n]*)"|'([^'\n]*)')""")
 THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
@@ -204,11 +206,11 @@ THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
 
 def answer_text(response: str) -> str | None:
     """The part of a completion after the thinking: after the last `</think>`, the whole text
-    when there is no think block, None when a `<think>` never closes."""
+    when there is no think block, None when a `<think>` never closes (also one opened again
+    after the last `</think>`: the answer could be inside it)."""
     end = response.rfind(THINK_CLOSE)
-    if end >= 0:
-        return response[end + len(THINK_CLOSE) :]
-    return None if THINK_OPEN in response else response
+    tail = response[end + len(THINK_CLOSE) :] if end >= 0 else response
+    return None if THINK_OPEN in tail else tail
 
 
 def _objects(text_: str) -> list[str]:
