@@ -296,7 +296,7 @@ def _template_usage(
                     pool = f" of {len(words[name])} words" if words[name] else ""
                     cells[name] = f"{len(counter)} distinct{pool}"
                 elif counter:
-                    cells[name] = ", ".join(f"{key} ({n})" for key, n in counter.most_common())
+                    cells[name] = ", ".join(f"`{key}` ({n})" for key, n in counter.most_common())
             if cells:
                 rows.append((config, split, cells))
     if not rows:

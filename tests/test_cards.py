@@ -145,7 +145,7 @@ def test_body_records_version_provenance_stats_and_citation(task_dir: Path) -> N
     for row_id in ("sokoban-train-0000", "sokoban-simple-0000", "sokoban-fake_cardinal-0000"):
         assert row_id in card
     # templates counted from the rows: the fake split announces cardinal words
-    assert "North South West East (2)" in card
+    assert "`North South West East` (2)" in card
     # absent configs are named as a limitation; no teacher in a build without CoT
     assert "does not contain `diverse-answer-only`" in card
     assert "No teacher" in card
