@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import itertools
 import random
+import subprocess
+import sys
 from fractions import Fraction
 from functools import cache
 
@@ -161,3 +163,10 @@ def test_study_fraction_of_solvable_hands():
 
     assert round(fraction((10, 10, 10)) * 100, 1) == 73.1
     assert round(fraction((11, 12, 13)) * 100, 1) == 79.2
+
+
+def test_import_is_light():
+    # solvers import nothing of ours and no ML library; sympy waits for the first solve().
+    code = "import sys, solvers.points; print(sorted({'sympy', 'torch', 'datagen'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
