@@ -8,9 +8,10 @@
 
 Each prompt first gets `initial_samples` samples; only prompts that still lack `keep` accepted
 traces are sampled again, `initial_samples` more per missing trace and round, up to
-`max_samples` (the study paid a fixed 16 for every prompt). A sample is accepted only when it
-finished (not truncated), has non-empty thinking and the task's verifier, under the row's own
-template, finds its final answer correct.
+`max_samples` (the study paid a fixed 16 for every prompt). A teacher may cap the first round
+with a `first_round` attribute (the search teacher, correct by construction, sets 1). A sample
+is accepted only when it finished (not truncated), has non-empty thinking and the task's
+verifier, under the row's own template, finds its final answer correct.
 
 Nothing is lost: every raw sample is appended to `cache_dir/samples-<key>.jsonl` as soon as it
 arrives (flushed at once, fsynced after each batch), keyed by model and sampling settings (the
@@ -234,6 +235,8 @@ def rejection_sample(
     cache = SampleCache(cache_dir / f"samples-{key}.jsonl")
     _write_index(cache_dir, key, teacher, sampling)
     prompts = [_Prompt(row=row, digest=messages_digest(row["prompt"])) for row in rows]
+    # A teacher that is correct by construction (search) caps the first round.
+    first = min(initial_samples, getattr(teacher, "first_round", initial_samples))
     generated = reused = rounds = 0
     try:
         while True:
@@ -242,7 +245,7 @@ def rejection_sample(
                 missing = keep - len(p.accepted)
                 if missing <= 0 or p.drawn >= max_samples:
                     continue
-                want = initial_samples if p.drawn == 0 else initial_samples * missing
+                want = first if p.drawn == 0 else initial_samples * missing
                 upto = min(max_samples, p.drawn + want)
                 plan.extend((p, i) for i in range(p.drawn, upto))
                 p.drawn = upto
