@@ -3,8 +3,9 @@
 Each sample is correct with probability `accuracy`, drawn from the sample's own seed (so it is
 as reproducible as a seeded model): a correct sample thinks a few words and gives the task's
 answer (`task.render_answer(row)`); a wrong one gives no parseable answer; with probability
-`truncate` a sample is cut off instead (`finish_reason="length"`). `tokens` is what each sample
-is said to cost. It is not offered by `make_teacher`: it knows the answers.
+`truncate` a sample is cut off instead (`finish_reason="length"`, `max_tokens` tokens). A
+finished sample costs a number of tokens drawn uniformly from [tokens/2, 3*tokens/2]. It is not
+offered by `make_teacher`: it knows the answers.
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ class AccuracyTeacher:
         out = []
         for i, req in enumerate(requests):
             rng = random.Random(req.seed)
+            cost = rng.randint(self.tokens // 2, self.tokens * 3 // 2)
             if rng.random() < self.truncate:
                 sample = Sample("", "", "length", sampling.max_tokens)
             elif rng.random() < self.accuracy:
@@ -52,10 +54,10 @@ class AccuracyTeacher:
                     self.task.render_answer(req.row),
                     f"Sample {req.index}: solved.",
                     "stop",
-                    self.tokens,
+                    cost,
                 )
             else:
-                sample = Sample("I am not sure.", f"Sample {req.index}: lost.", "stop", self.tokens)
+                sample = Sample("I am not sure.", f"Sample {req.index}: lost.", "stop", cost)
             out.append(sample)
             if on_sample is not None:
                 on_sample(i, sample)
