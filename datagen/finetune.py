@@ -451,7 +451,7 @@ def train(cfg: FinetuneConfig, log: Any = None) -> dict:
         total=stop_at, initial=step, desc="finetune", disable=not cfg.progress, file=sys.stderr
     )
     t0 = time.perf_counter()
-    tokens_seen, last_loss, train_seconds = 0, float("nan"), 0.0
+    tokens_seen, loss_tokens_seen, last_loss, train_seconds = 0, 0, float("nan"), 0.0
     for epoch in range(start_epoch, cfg.epochs):
         # A fresh, seeded order per epoch: a resumed run sees the same batches.
         order = list(range(len(encoded)))
@@ -493,6 +493,7 @@ def train(cfg: FinetuneConfig, log: Any = None) -> dict:
             train_seconds += seconds
             step += 1
             tokens_seen += n_tokens
+            loss_tokens_seen += n_target
             last_loss = step_loss
             entry = {
                 "step": step,
@@ -530,6 +531,7 @@ def train(cfg: FinetuneConfig, log: Any = None) -> dict:
         "rows": len(encoded),
         "final_loss": last_loss,
         "tokens": tokens_seen,
+        "loss_tokens": loss_tokens_seen,
         "seconds": round(elapsed, 3),  # the whole loop, checkpoints included
         "train_seconds": round(train_seconds, 3),  # optimizer steps only
         "tokens_per_s": round(tokens_seen / train_seconds, 1) if train_seconds > 0 else None,
