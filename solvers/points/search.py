@@ -87,9 +87,9 @@ def _div(a: Q, b: Q) -> Q:
     return _q(a[0] * b[1], a[1] * b[0])
 
 
-# 4-card value sets hold a few thousand rationals (~0.2 MB): the bound keeps 5-card sampling
-# within a few hundred MB while every 1- to 3-card set of a 13-rank deck stays cached.
-@lru_cache(maxsize=2048)
+# A 4-card value set holds ~1,000 rationals (~0.1 MB): the bound keeps 5-card sampling under
+# ~100 MB, while the 559 sub-multisets of 1 to 3 cards of a 13-rank deck fit with room to spare.
+@lru_cache(maxsize=1024)
 def _values(ms: Multiset) -> frozenset[Q]:
     if len(ms) == 1:
         return frozenset(((ms[0], 1),))
@@ -208,7 +208,7 @@ def _order(formula: str) -> tuple[int, str]:
     return len(formula), formula
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 14)  # 5-card results are a few kB each
 def _solve(ms: Multiset, target: int) -> tuple[str, ...]:
     forms = _forms(ms, (target, 1), {})
     by_sympy: dict[object, str] = {}
