@@ -208,6 +208,7 @@ def rejection_sample(
     preference: bool = False,
     batch_size: int = 512,
     progress: Callable[[dict], None] | None = None,
+    rejected_path: Path | str | None = None,
 ) -> RejectionResult:
     """Verified CoT rows for `rows` (see the module docstring).
 
@@ -217,7 +218,9 @@ def rejection_sample(
     `max_samples` are dropped (and counted). Each accepted row gets `completion` and
     `meta["teacher"]` (backend, model, sampling settings, sample index and seed, tokens,
     samples drawn for its prompt); the k-th extra trace of a prompt (keep > 1) gets id `<id>-k`.
-    `progress(stats)` is called after each batch.
+    `progress(stats)` is called after each batch. With `rejected_path`, the rejected samples
+    (and, with `preference`, the pairs, beside it as `<stem>.pairs.jsonl`) are written there as
+    JSON lines.
     """
     if keep < 1:
         raise ValueError(f"keep must be >= 1, got {keep}")
@@ -312,7 +315,7 @@ def rejection_sample(
                     )
     finally:
         cache.close()
-    return _result(
+    result = _result(
         prompts,
         teacher,
         sampling,
@@ -328,6 +331,12 @@ def rejection_sample(
             "cache_key": key,
         },
     )
+    if rejected_path is not None:
+        rejected_path = Path(rejected_path)
+        write_jsonl(rejected_path, result.rejected)
+        if preference:
+            write_jsonl(rejected_path.with_name(rejected_path.stem + ".pairs.jsonl"), result.pairs)
+    return result
 
 
 def _result(

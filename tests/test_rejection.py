@@ -164,6 +164,22 @@ def test_preference_pairs(tmp_path):
         rows, task, AccuracyTeacher(task, accuracy=0.5), SamplingConfig(), tmp_path, preference=True
     )
     assert result.pairs
+    side = tmp_path / "side" / "rejected.jsonl"
+    again = rejection_sample(
+        rows,
+        task,
+        AccuracyTeacher(task, accuracy=0.5),
+        SamplingConfig(),
+        tmp_path,
+        preference=True,
+        rejected_path=side,
+    )
+    assert [json.loads(x) for x in side.read_text().splitlines()] == [
+        json.loads(json.dumps(r, sort_keys=True)) for r in again.rejected
+    ]
+    assert len((tmp_path / "side" / "rejected.pairs.jsonl").read_text().splitlines()) == len(
+        result.pairs
+    )
     for pair in result.pairs:
         row = next(r for r in rows if pair["id"].startswith(r["id"]))
         assert task.score(row, pair["chosen"][0]["content"]).correct
