@@ -190,6 +190,23 @@ def messages_digest(messages: list[dict]) -> str:
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
+def check_backend(config: TeacherConfig) -> None:
+    """Fail before any work, with TeacherError (a RuntimeError, one line), when the teacher
+    cannot run here: vllm without vLLM or a GPU, openai without the openai package. Starts
+    nothing: no engine, no request."""
+    if config.backend == "vllm":
+        from teachers.vllm_engine import check_available
+
+        check_available(config.device)
+    elif config.backend == "openai":
+        import importlib.util
+
+        if importlib.util.find_spec("openai") is None:
+            raise TeacherError(
+                "the openai teacher needs the openai package: pip install 'sft-myth-datagen[serve]'"
+            )
+
+
 def make_teacher(config: TeacherConfig) -> Teacher:
     """The backend named by `config.backend`. vllm fails at once, with a one-line message naming
     `--teacher openai` and `--teacher search`, where vLLM or a GPU is missing."""

@@ -209,6 +209,7 @@ def rejection_sample(
     batch_size: int = 512,
     progress: Callable[[dict], None] | None = None,
     rejected_path: Path | str | None = None,
+    console: Any = None,
 ) -> RejectionResult:
     """Verified CoT rows for `rows` (see the module docstring).
 
@@ -218,9 +219,10 @@ def rejection_sample(
     `max_samples` are dropped (and counted). Each accepted row gets `completion` and
     `meta["teacher"]` (backend, model, sampling settings, sample index and seed, tokens,
     samples drawn for its prompt); the k-th extra trace of a prompt (keep > 1) gets id `<id>-k`.
-    `progress(stats)` is called after each batch. With `rejected_path`, the rejected samples
-    (and, with `preference`, the pairs, beside it as `<stem>.pairs.jsonl`) are written there as
-    JSON lines.
+    `progress(stats)` is called after each batch; with a `console` (anything with `print`, e.g.
+    a rich Console on stderr), a one-line status is printed there too. With `rejected_path`, the
+    rejected samples (and, with `preference`, the pairs, beside it as `<stem>.pairs.jsonl`) are
+    written there as JSON lines.
     """
     if keep < 1:
         raise ValueError(f"keep must be >= 1, got {keep}")
@@ -304,6 +306,13 @@ def rejection_sample(
                         p.accepted.append((index, sample, text))
                     else:
                         p.rejected.append((index, sample, reason, score))
+                if console is not None:
+                    f = _figures(prompts, keep)
+                    console.print(
+                        f"cot round {rounds}: {f['samples']} samples ({reused} from cache), "
+                        f"{f['prompts_with_trace']}/{f['prompts']} prompts with a trace, "
+                        f"acceptance {f['acceptance_rate']:.2f}"
+                    )
                 if progress is not None:
                     progress(
                         {

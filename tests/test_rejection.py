@@ -310,3 +310,26 @@ def test_kill_9_and_resume_gives_the_same_dataset(tmp_path):
         {(r["prompt_id"], r["index"]) for r in map(json.loads, files[0].read_text().splitlines())}
     )  # nothing drawn twice
     assert total > kept
+
+
+def test_console_gets_one_line_per_batch(tmp_path):
+    class Console:
+        def __init__(self):
+            self.lines: list[str] = []
+
+        def print(self, text):
+            self.lines.append(text)
+
+    task = get_task("points")
+    console = Console()
+    rejection_sample(
+        points_rows(),
+        task,
+        AccuracyTeacher(task, 1.0),
+        SamplingConfig(),
+        tmp_path,
+        console=console,
+        batch_size=3,
+    )
+    assert len(console.lines) == 3  # 4 prompts x 2 samples in batches of 3
+    assert console.lines[-1].startswith("cot round 1: 8 samples (0 from cache), 4/4 prompts")

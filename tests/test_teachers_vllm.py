@@ -39,6 +39,16 @@ def test_without_vllm_fails_at_once_naming_the_alternatives():
     assert "\n" not in message
 
 
+@pytest.mark.skipif(HAS_VLLM, reason="checks the message shown where vLLM is missing")
+def test_check_backend_fails_before_any_work():
+    from teachers import check_backend
+
+    with pytest.raises(RuntimeError, match="--teacher openai"):
+        check_backend(TeacherConfig(backend="vllm"))
+    check_backend(TeacherConfig(backend="search"))
+    check_backend(TeacherConfig(backend="openai"))
+
+
 def test_cpu_build_detection_honours_the_env(monkeypatch):
     monkeypatch.setenv("VLLM_TARGET_DEVICE", "cpu")
     assert is_cpu_build()
