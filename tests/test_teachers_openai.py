@@ -124,8 +124,8 @@ def _requests(n: int, prompt_id: str = "p") -> list[SampleRequest]:
 def test_retries_through_faults_and_loses_nothing(server):
     faults = ["500", "429", "drop", "slow", "500"]
     plan = lambda k: faults[k] if k < len(faults) else "ok"  # noqa: E731
-    with FaultProxy(server.url.removesuffix("/v1"), plan, slow_seconds=4) as proxy:
-        teacher = _teacher(server.model, proxy.url, concurrency=3, max_retries=6, timeout=2)
+    with FaultProxy(server.url.removesuffix("/v1"), plan, slow_seconds=2) as proxy:
+        teacher = _teacher(server.model, proxy.url, concurrency=3, max_retries=6, timeout=1)
         seen = []
         samples = teacher.generate(
             _requests(5), SAMPLING, on_sample=lambda i, s: seen.append((i, s))
