@@ -239,7 +239,14 @@ def rejection_sample(
     cache_dir = Path(cache_dir)
     cache = SampleCache(cache_dir / f"samples-{key}.jsonl")
     _write_index(cache_dir, key, teacher, sampling)
-    prompts = [_Prompt(row=row, digest=messages_digest(row["prompt"])) for row in rows]
+    # Rows with the same id and prompt (the same state reached twice) share their samples.
+    unique: dict[tuple[str, str], _Prompt] = {}
+    entries: list[tuple[dict, _Prompt]] = []
+    for row in rows:
+        digest = messages_digest(row["prompt"])
+        p = unique.setdefault((row["id"], digest), _Prompt(row=row, digest=digest))
+        entries.append((row, p))
+    prompts = list(unique.values())
     # A teacher that is correct by construction (search) caps the first round.
     first = min(initial_samples, getattr(teacher, "first_round", initial_samples))
     generated = reused = rounds = 0
@@ -325,6 +332,7 @@ def rejection_sample(
     finally:
         cache.close()
     result = _result(
+        entries,
         prompts,
         teacher,
         sampling,
@@ -349,16 +357,20 @@ def rejection_sample(
 
 
 def _result(
-    prompts, teacher, sampling, keep, max_samples, initial_samples, preference, run: dict
+    entries, prompts, teacher, sampling, keep, max_samples, initial_samples, preference, run: dict
 ) -> RejectionResult:
     settings = sampling.to_dict()
     accepted, rejected, pairs = [], [], []
     for p in prompts:
         p.accepted.sort(key=lambda t: t[0])
         p.rejected.sort(key=lambda t: t[0])
+    seen: set[int] = set()
+    for source, p in entries:
+        first = id(p) not in seen
+        seen.add(id(p))
         row_id = p.row["id"]
         for k, (index, sample, text) in enumerate(p.accepted[:keep]):
-            meta = dict(p.row.get("meta") or {})
+            meta = dict(source.get("meta") or {})
             meta["teacher"] = {
                 "backend": teacher.backend,
                 "model": teacher.model,
@@ -370,7 +382,7 @@ def _result(
             }
             # Schema order: id, task, variant, prompt, completion, then the rest.
             row: dict[str, Any] = {}
-            for key, value in p.row.items():
+            for key, value in source.items():
                 if key == "completion":
                     continue
                 row[key] = value
@@ -380,6 +392,8 @@ def _result(
             row.setdefault("completion", [{"role": "assistant", "content": text}])
             row["meta"] = meta
             accepted.append(row)
+        if not first:
+            continue  # a repeated row: its samples are reported once
         for index, sample, reason, score in p.rejected:
             rejected.append(
                 {

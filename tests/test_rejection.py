@@ -333,3 +333,15 @@ def test_console_gets_one_line_per_batch(tmp_path):
     )
     assert len(console.lines) == 3  # 4 prompts x 2 samples in batches of 3
     assert console.lines[-1].startswith("cot round 1: 8 samples (0 from cache), 4/4 prompts")
+
+
+def test_repeated_rows_share_their_samples(tmp_path):
+    task = get_task("points")
+    rows = points_rows()
+    twin = {**rows[0], "meta": {**rows[0]["meta"], "seed": 99}}
+    teacher = AccuracyTeacher(task, 1.0)
+    result = rejection_sample([*rows, twin], task, teacher, SamplingConfig(), tmp_path)
+    assert result.stats["prompts"] == len(rows) and result.stats["samples"] == 2 * len(rows)
+    assert len(result.accepted) == len(rows) + 1
+    assert result.accepted[-1]["meta"]["seed"] == 99
+    assert result.accepted[-1]["completion"] == result.accepted[0]["completion"]
