@@ -28,7 +28,8 @@ import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ROWS = 512  # answer-only Sokoban rows (one epoch)
+ROWS = 384  # answer-only Sokoban rows (one epoch)
+ROUNDS = 2  # runs of each trainer, interleaved; the best counts
 MAX_LEN = 1024
 GLOBAL_BATCH = 128
 TARGET = 1.2  # our tokens/s over TRL's
@@ -223,14 +224,18 @@ def main() -> str:
         data = Path(tmp) / "data"
         build([BuildConfig(task="sokoban", train_size=ROWS, eval_size=1, workers=1)], data)
         model = str(tiny_model_path())
-        results = {
-            kind: _run_worker(kind, model, data, Path(tmp) / kind) for kind in ("trl", "ours")
-        }
+        # Interleaved rounds, best of each: the machine may be shared, and load comes and goes.
+        runs: dict[str, list[dict]] = {"trl": [], "ours": []}
+        for _ in range(ROUNDS):
+            for kind in runs:
+                runs[kind].append(_run_worker(kind, model, data, Path(tmp) / kind))
+        results = {kind: max(rs, key=lambda r: r["tokens_per_s"]) for kind, rs in runs.items()}
         device = torch.cuda.get_device_name() if torch.cuda.is_available() else "CPU"
         ratio = results["ours"]["tokens_per_s"] / results["trl"]["tokens_per_s"]
         lines = [
             f"## Trainer: ours vs TRL `SFTTrainer` (tiny Qwen3, {ROWS} answer-only Sokoban rows, "
-            f"1 epoch, {device}, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '?')})\n",
+            f"1 epoch, {device}, OMP_NUM_THREADS={os.environ.get('OMP_NUM_THREADS', '?')}, "
+            f"best of {ROUNDS} interleaved runs)\n",
             "| trainer | tokens | steps | seconds | tokens/s | peak memory (MB) | final loss |",
             "|---|---:|---:|---:|---:|---:|---:|",
         ]

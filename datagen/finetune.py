@@ -105,13 +105,14 @@ class FinetuneConfig:
 
 def resolve_task_dir(data: str | Path, task: str | None = None) -> Path:
     """The folder of one task (`DIR/<task>` with `data/` inside) for a build, pull or Hub id."""
-    path = Path(data)
-    if not path.exists():
+    path = Path(data).expanduser()
+    if not path.exists():  # a Hub id OWNER/NAME[@rev]: downloaded (or found in the HF cache)
+        from datagen.hub import resolve_data
+
         try:
-            from datagen.hub import resolve_data
-        except ImportError as error:  # pragma: no cover - hub module missing in a partial checkout
-            raise FinetuneError(f"{data}: no such folder") from error
-        path = Path(resolve_data(str(data)))
+            return Path(resolve_data(str(data), task=task))
+        except Exception as error:  # HubError: one line that says what to do
+            raise FinetuneError(str(error)) from error
     if (path / "data").is_dir():
         if task is not None and path.name != task and (path.parent / task / "data").is_dir():
             return path.parent / task

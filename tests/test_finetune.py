@@ -254,3 +254,13 @@ def test_cli_finetune(tiny, build_dir, tmp_path):
     assert bad.exit_code == 1 and "no completion" in bad.output and "Traceback" not in bad.output
     usage = CliRunner().invoke(finetune, [*args, "--warmup", "2"])
     assert usage.exit_code == 2
+
+
+def test_data_that_is_neither_a_folder_nor_a_cached_hub_dataset(tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
+    with pytest.raises(FinetuneError) as info:
+        resolve_task_dir("nobody/no-such-dataset")
+    assert "\n" not in str(info.value) and "no-such-dataset" in str(info.value)
+    with pytest.raises(FinetuneError, match="not a build folder"):
+        resolve_task_dir(tmp_path)

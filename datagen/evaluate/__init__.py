@@ -79,24 +79,18 @@ class EvalConfig:
 
 
 def task_dirs(data: str, task: str | None) -> list[Path]:
-    """The task folders to evaluate: one if `task` is given or DATA is a task folder, else all."""
+    """The task folders to evaluate: the one named, or every task of a local build folder."""
     from datagen.finetune import FinetuneError, resolve_task_dir
 
+    path = Path(data).expanduser()
+    if task is None and path.is_dir() and not (path / "data").is_dir():
+        found = sorted(p for p in path.iterdir() if (p / "data").is_dir())
+        if found:
+            return found
     try:
-        if task is not None:
-            return [resolve_task_dir(data, task)]
-        root = resolve_task_dir(data, None)
-        return [root]
+        return [resolve_task_dir(data, task)]
     except FinetuneError as error:
-        if "several tasks" not in str(error):
-            raise EvalError(str(error)) from error
-    # A build folder with several tasks: evaluate them all.
-    path = Path(data)
-    if not path.exists():
-        from datagen.hub import resolve_data
-
-        path = Path(resolve_data(data))
-    return sorted(p for p in path.iterdir() if (p / "data" / "eval").is_dir())
+        raise EvalError(str(error)) from error
 
 
 def load_eval_rows(
