@@ -89,17 +89,26 @@ class _Children:
         return value
 
     def _compute(self, mask: int) -> int:
-        push_dist = self.board.push_dist
+        board = self.board
+        nearest = board.nearest
+        nearest_goal = board.nearest_goal
         rows = []
+        total = 0
+        used = 0
+        distinct = True
         while mask:
             low = mask & -mask
             i = low.bit_length() - 1
             mask ^= low
-            row = [d[i] for d in push_dist]
-            if min(row) >= INF:
+            if nearest[i] >= INF:
                 return INF
-            rows.append(row)
-        return min_cost_matching(rows)
+            total += nearest[i]
+            if used >> nearest_goal[i] & 1:
+                distinct = False
+            used |= 1 << nearest_goal[i]
+            rows.append(board.to_goals[i])
+        # Every box's nearest goal differs: that assignment is the optimum.
+        return total if distinct else min_cost_matching(rows)
 
 
 def min_cost_matching(cost: list[list[int]]) -> int:

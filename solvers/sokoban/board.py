@@ -33,6 +33,9 @@ class Board:
     goal_cells: tuple[int, ...]
     dead: tuple[bool, ...]  # floor cells that are not goals and from which no goal is reachable
     push_dist: tuple[tuple[int, ...], ...]  # push_dist[g][i]: pushes from cell i to goal_cells[g]
+    to_goals: tuple[tuple[int, ...], ...]  # to_goals[i][g] == push_dist[g][i]
+    nearest: tuple[int, ...]  # nearest[i]: min over goals of push_dist[g][i] (INF: dead)
+    nearest_goal: tuple[int, ...]  # nearest[i] is reached for goal index nearest_goal[i]
 
     def index(self, cell: Cell) -> int:
         return cell[0] * self.width + cell[1]
@@ -86,6 +89,11 @@ def _compile(height: int, width: int, walls: frozenset[Cell], goals: frozenset[C
         floor[i] and not (goal_mask >> i & 1) and all(d[i] >= INF for d in push_dist)
         for i in range(n)
     )
+    to_goals = tuple(tuple(d[i] for d in push_dist) for i in range(n))
+    nearest = tuple(min(row, default=INF) for row in to_goals)
+    nearest_goal = tuple(
+        row.index(low) if row else -1 for row, low in zip(to_goals, nearest, strict=True)
+    )
     return Board(
         height=height,
         width=width,
@@ -98,6 +106,9 @@ def _compile(height: int, width: int, walls: frozenset[Cell], goals: frozenset[C
         goal_cells=goal_cells,
         dead=dead,
         push_dist=push_dist,
+        to_goals=to_goals,
+        nearest=nearest,
+        nearest_goal=nearest_goal,
     )
 
 
