@@ -168,29 +168,31 @@ def build(task: str, cot: bool, out: Path, overwrite: bool, **options: object) -
     click.echo(json.dumps({name: str(out / name) for name in infos}))
 
 
-def _task_dir(path: Path) -> Path:
-    if (path / "build.json").exists() or (path / "data").is_dir():
-        return path
-    children = [p for p in sorted(path.iterdir()) if (p / "data").is_dir()] if path.is_dir() else []
-    if len(children) == 1:
-        return children[0]
-    raise click.BadParameter(
-        f"{path} is not a task folder (DIR/<task> with data/ inside)"
-        + (f"; pick one of {', '.join(p.name for p in children)}" if children else ""),
-        param_hint="DIR",
-    )
+def _task_dir(spec: str, task: str | None = None) -> Path:
+    """A local task folder, a build folder holding one task, or a Hub id OWNER/NAME[@rev]."""
+    from datagen.hub import resolve_data
+
+    return resolve_data(spec, task=task)
 
 
 @click.command()
-@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("path")
+@click.option(
+    "--task",
+    type=click.Choice(["sokoban", "points"]),
+    default=None,
+    help="Task, when PATH holds several.",
+)
 @click.option("--config", "config_name", default=None, help="Config [default: the first].")
 @click.option("--split", default=None, help="Split [default: the first].")
 @click.option("--n", "count", type=click.IntRange(1), default=3, show_default=True)
-def show(path: Path, config_name: str | None, split: str | None, count: int) -> None:
-    """Print rendered rows of a built (or pulled) task folder."""
+def show(
+    path: str, task: str | None, config_name: str | None, split: str | None, count: int
+) -> None:
+    """Print rendered rows of a built or pulled task folder (or a Hub id OWNER/NAME[@rev])."""
     import pyarrow.parquet as pq
 
-    data = _task_dir(path) / "data"
+    data = _task_dir(path, task) / "data"
     configs = sorted(p.name for p in data.iterdir() if p.is_dir())
     config_name = config_name or configs[0]
     if config_name not in configs:
@@ -213,14 +215,20 @@ def show(path: Path, config_name: str | None, split: str | None, count: int) -> 
 
 
 @click.command()
-@click.argument("path", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.argument("path")
+@click.option(
+    "--task",
+    type=click.Choice(["sokoban", "points"]),
+    default=None,
+    help="Task, when PATH holds several.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print build.json's stats as JSON.")
-def stats(path: Path, as_json: bool) -> None:
-    """Print the stats tables of a built task folder."""
+def stats(path: str, task: str | None, as_json: bool) -> None:
+    """Print the stats tables of a built task folder (or a Hub id OWNER/NAME[@rev])."""
     from rich.console import Console
     from rich.table import Table
 
-    task_dir = _task_dir(path)
+    task_dir = _task_dir(path, task)
     info_path = task_dir / "build.json"
     if not info_path.exists():
         raise click.ClickException(f"{task_dir} has no build.json")
