@@ -18,16 +18,13 @@ no longer optimal. `max_nodes` caps expanded nodes; `time_limit` caps seconds.
 from __future__ import annotations
 
 import heapq
-import itertools
 import time
 
-from solvers.sokoban.board import INF, OPPOSITE, Board, board_of, frozen_deadlock
+from solvers.sokoban.board import INF, OPPOSITE, Board, board_of, frozen_deadlock, side_tables
 from solvers.sokoban.level import ACTIONS, Level
 from solvers.sokoban.solution import Solution
 
 FAST_WEIGHT = 3.0
-_PERMUTATIONS_3 = tuple(itertools.permutations(range(3)))
-_PERMUTATIONS_4 = tuple(itertools.permutations(range(4)))
 METRICS = ("moves", "pushes")
 
 
@@ -63,50 +60,66 @@ def solve(
 
 
 class _Children:
-    """Per box mask after a push: the matching bound, or INF for a deadlock; cached.
+    """The bound of a node after a push, or INF for a deadlock; cached.
 
-    Many nodes share their boxes (they differ only in where the player stands), so the freeze
-    test and the matching run once per (boxes, pushed box).
+    The freeze test depends on the boxes and the pushed box only; the matching bound on the
+    boxes and, per box, the side of it the player is on, so many nodes share both.
     """
 
     def __init__(self, board: Board) -> None:
         self.board = board
+        tables = side_tables(board)
+        self.side = tables.side
+        self.rows = tables.rows
+        self.frozen: dict[int, bool] = {}
         self.bounds: dict[int, int] = {}
-        self.values: dict[int, int] = {}
 
-    def __call__(self, mask: int, pushed: int) -> int:
+    def __call__(self, mask: int, pushed: int, player: int, before: list[int]) -> int:
+        """Bound after pushing the box on `player` to `pushed`; `before`: the boxes before."""
         key = mask << self.board.pbits | pushed
-        value = self.values.get(key)
+        frozen = self.frozen.get(key)
+        if frozen is None:
+            frozen = self.frozen[key] = frozen_deadlock(self.board, mask, pushed)
+        if frozen:
+            return INF
+        return self.bound(mask, player, [pushed if x == player else x for x in before])
+
+    def bound(self, mask: int, player: int, cells: list[int]) -> int:
+        side = self.side
+        rows = []
+        key = mask
+        for x in cells:
+            s = side[x][player]
+            key = key << 3 | (s + 1)
+            rows.append((x, s))
+        value = self.bounds.get(key)
         if value is None:
-            value = INF if frozen_deadlock(self.board, mask, pushed) else self.bound(mask)
-            self.values[key] = value
+            value = self.bounds[key] = self._compute(rows)
         return value
 
-    def bound(self, mask: int) -> int:
-        value = self.bounds.get(mask)
-        if value is None:
-            value = self.bounds[mask] = self._compute(mask)
-        return value
-
-    def _compute(self, mask: int) -> int:
-        board = self.board
-        nearest = board.nearest
-        nearest_goal = board.nearest_goal
+    def _compute(self, states: list[tuple[int, int]]) -> int:
+        table = self.rows
+        goal_cells = self.board.goal_cells
         rows = []
         total = 0
         used = 0
         distinct = True
-        while mask:
-            low = mask & -mask
-            i = low.bit_length() - 1
-            mask ^= low
-            if nearest[i] >= INF:
+        for state in states:
+            x, piece = state
+            if piece < 0:
+                # The player cannot reach this box at all: it stays where it is.
+                row = tuple(0 if g == x else INF for g in goal_cells)
+            else:
+                row = table[x << 2 | piece]
+            low = min(row)
+            if low >= INF:
                 return INF
-            total += nearest[i]
-            if used >> nearest_goal[i] & 1:
+            total += low
+            j = row.index(low)
+            if used >> j & 1:
                 distinct = False
-            used |= 1 << nearest_goal[i]
-            rows.append(board.to_goals[i])
+            used |= 1 << j
+            rows.append(row)
         # Every box's nearest goal differs: that assignment is the optimum.
         return total if distinct else min_cost_matching(rows)
 
@@ -126,15 +139,33 @@ def min_cost_matching(cost: list[list[int]]) -> int:
     if len({row.index(low) for row, low in zip(cost, mins, strict=True)}) == n:
         return min(sum(mins), INF)  # every row's cheapest column differs: that is the optimum
     if n <= 4:
-        # Boxoban has 4 boxes: trying the 24 assignments beats any O(n^3) loop in Python.
+        # Boxoban has 4 boxes: straight-line minimisation over the assignments (sharing the
+        # 2x2 sub-matchings of the last two rows) beats any O(n^3) loop in Python.
         if n == 2:
             (a0, a1), (b0, b1) = cost
             return min(a0 + b1, a1 + b0, INF)
         if n == 3:
-            r0, r1, r2 = cost
-            return min(min(r0[a] + r1[b] + r2[c] for a, b, c in _PERMUTATIONS_3), INF)
-        r0, r1, r2, r3 = cost
-        return min(min(r0[a] + r1[b] + r2[c] + r3[d] for a, b, c, d in _PERMUTATIONS_4), INF)
+            (a0, a1, a2), (b0, b1, b2), (c0, c1, c2) = cost
+            return min(
+                a0 + min(b1 + c2, b2 + c1),
+                a1 + min(b0 + c2, b2 + c0),
+                a2 + min(b0 + c1, b1 + c0),
+                INF,
+            )
+        (a0, a1, a2, a3), (b0, b1, b2, b3), (c0, c1, c2, c3), (d0, d1, d2, d3) = cost
+        m01 = min(c0 + d1, c1 + d0)
+        m02 = min(c0 + d2, c2 + d0)
+        m03 = min(c0 + d3, c3 + d0)
+        m12 = min(c1 + d2, c2 + d1)
+        m13 = min(c1 + d3, c3 + d1)
+        m23 = min(c2 + d3, c3 + d2)
+        return min(
+            a0 + min(b1 + m23, b2 + m13, b3 + m12),
+            a1 + min(b0 + m23, b2 + m03, b3 + m02),
+            a2 + min(b0 + m13, b1 + m03, b3 + m01),
+            a3 + min(b0 + m12, b1 + m02, b2 + m01),
+            INF,
+        )
     u = [0] * (n + 1)
     v = [0] * (n + 1)
     match = [0] * (n + 1)  # match[j]: the row assigned to column j (1-based, 0 = none)
@@ -190,7 +221,9 @@ def _search(
     if mask == goal:
         return [], 0, None
     children = _Children(board)
-    h0 = children.bound(mask)
+    h0 = children.bound(
+        mask, player, [i for i in range(board.height * board.width) if mask >> i & 1]
+    )
     if h0 >= INF:
         return None, 0, "unsolvable"
     pb = board.pbits
@@ -269,7 +302,7 @@ def _search(
                 old = best_g.get(k2)
                 if old is not None and old <= g2:
                     continue
-                h2 = children(m2, t)
+                h2 = children(m2, t, b, box_cells)
                 if h2 >= INF:
                     continue
                 if h2 == 0 and weight == 1.0 and g2 == f:

@@ -164,3 +164,79 @@ def _blocked(board: Board, mask: int, cell: int, axis: int, as_wall: int) -> boo
     if mask >> x & 1 and _frozen(board, mask, x, as_wall):
         return True
     return bool(mask >> y & 1 and _frozen(board, mask, y, as_wall))
+
+
+@dataclass(frozen=True, eq=False)
+class SideTables:
+    """Push distances that know where the player is (computed on demand, for A*).
+
+    With a lone box on cell x, the rest of the floor falls into at most four pieces around x;
+    `side[x][c]` says which one (0-3, -1: none) holds cell c. `rows[x << 2 | s]` is the number
+    of pushes that bring a lone box from x to each goal when the player starts in piece s
+    (INF: never). Other boxes only get in the way, so these are lower bounds too, tighter than
+    `Board.push_dist`: a box whose reachable side points the wrong way costs more, or INF.
+    """
+
+    side: tuple[tuple[int, ...], ...]
+    rows: dict[int, tuple[int, ...]]
+
+
+@lru_cache(maxsize=64)
+def side_tables(board: Board) -> SideTables:
+    n = board.height * board.width
+    nbrs = board.nbr
+    side: list[tuple[int, ...]] = []
+    for x in range(n):
+        piece = [-1] * n
+        if board.floor[x]:
+            label = 0
+            for nb in nbrs:
+                s = nb[x]
+                if s < 0 or piece[s] >= 0:
+                    continue
+                piece[s] = label
+                stack = [s]
+                while stack:
+                    c = stack.pop()
+                    for nb2 in nbrs:
+                        j = nb2[c]
+                        if j >= 0 and j != x and piece[j] < 0:
+                            piece[j] = label
+                            stack.append(j)
+                label += 1
+        side.append(tuple(piece))
+    per_goal = []
+    for g in board.goal_cells:
+        dist: dict[int, int] = {}
+        queue = deque()
+        for nb in nbrs:
+            if nb[g] >= 0:
+                key = g << 2 | side[g][nb[g]]
+                if key not in dist:
+                    dist[key] = 0
+                    queue.append((g, side[g][nb[g]]))
+        while queue:
+            y, piece_y = queue.popleft()
+            d = dist[y << 2 | piece_y]
+            for a in range(4):
+                back = nbrs[OPPOSITE[a]]
+                x = back[y]  # the box came from x, pushed in direction a
+                if x < 0:
+                    continue
+                stand = back[x]
+                # After the push the player stands on x, in piece piece_y of the floor around y.
+                if stand < 0 or side[y][x] != piece_y:
+                    continue
+                prev = side[x][stand]
+                key = x << 2 | prev
+                if key not in dist:
+                    dist[key] = d + 1
+                    queue.append((x, prev))
+        per_goal.append(dist)
+    rows = {}
+    for x in range(n):
+        if board.floor[x]:
+            for s in range(4):
+                key = x << 2 | s
+                rows[key] = tuple(dist.get(key, INF) for dist in per_goal)
+    return SideTables(side=tuple(side), rows=rows)
