@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
@@ -23,6 +24,10 @@ from typing import Any
 from datagen import __version__
 from datagen.seeding import derive_rng, derive_seed
 from datagen.suites import POINTS_EVAL, SOKOBAN_EVAL, PointsVariant, SokobanVariant, split_name
+
+# Figures of one run, not of the data (a resumed build reuses samples, timings vary): they go to
+# run.json so that build.json, like the parquet files, is byte-identical for the same options.
+VOLATILE = frozenset({"wall_seconds", "generated", "reused"})
 
 CHUNK = 64  # instances per worker job: small enough to stop soon after the target is reached
 MAX_DRAWS_PER_ROW = 50  # a train split that needs more draws than this per row cannot be filled
@@ -104,6 +109,7 @@ class TaskBuild:
     leakage: dict[str, Any] = field(default_factory=dict)
     teacher: dict[str, Any] | None = None
     rejected: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
 
 
 # ---------------------------------------------------------------------------------------------
@@ -390,6 +396,7 @@ def build_task(config: BuildConfig, work_dir: Path | None = None, console: Any =
     """All rows of one task, checked for leakage (nothing written yet)."""
     from datagen.tasks import get_task
 
+    start = time.perf_counter()
     task = get_task(config.task)
     with _progress(console) as progress, Workers(config.workers) as workers:
         step = progress.add_task(f"{config.task}: evaluation variants", total=None)
@@ -427,6 +434,7 @@ def build_task(config: BuildConfig, work_dir: Path | None = None, console: Any =
         result.rejected = rejected
         result.teacher = stats
     result.configs["eval"] = {split_name(name): rows for name, rows in evaluation.items()}
+    result.seconds = time.perf_counter() - start
     return result
 
 
@@ -476,6 +484,21 @@ def write_parquet(rows: list[dict], path: Path) -> None:
     pq.write_table(pa.Table.from_pylist(rows), path, compression="zstd", row_group_size=2048)
 
 
+def _split_volatile(stats: dict) -> tuple[dict, dict]:
+    """(stats without the VOLATILE figures, those figures), at any depth."""
+    stable, volatile = {}, {}
+    for key, value in stats.items():
+        if key in VOLATILE:
+            volatile[key] = value
+        elif isinstance(value, dict):
+            stable[key], inner = _split_volatile(value)
+            if inner:
+                volatile[key] = inner
+        else:
+            stable[key] = value
+    return stable, volatile
+
+
 def write_task(result: TaskBuild, task_dir: Path) -> dict:
     """Parquet files, build.json and the card of one task; returns build.json's content."""
     from datagen.cards import write_card
@@ -513,9 +536,11 @@ def write_task(result: TaskBuild, task_dir: Path) -> dict:
         "leakage": result.leakage,
         "created_by": f"datagen {__version__}",
     }
+    run = {"build_seconds": round(result.seconds, 3)}
     if result.teacher is not None:
-        info["teacher"] = result.teacher
+        info["teacher"], run["teacher"] = _split_volatile(result.teacher)
     (task_dir / "build.json").write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n")
+    (task_dir / "run.json").write_text(json.dumps(run, indent=2) + "\n")
     write_card(task_dir)
     return info
 

@@ -15,9 +15,10 @@ from typing import Any
 def _teacher_config(options: dict) -> Any:
     from teachers import TeacherConfig
 
+    search = options["teacher"] == "search"  # the solvers write its traces: no model involved
     return TeacherConfig(
         backend=options["teacher"],
-        model=options["model"],
+        model=None if search else options["model"],
         base_url=options["base_url"],
         api_key=options["api_key"],
     )

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from click.testing import CliRunner
 
 from datagen.build import BuildConfig, BuildError, build
 from datagen.tasks import get_task
@@ -23,10 +24,11 @@ def _datagen(*args: str, env: dict | None = None) -> subprocess.CompletedProcess
 
 
 def _digests(root: Path) -> dict[str, str]:
+    """Digest of every file but run.json, the log of one run's timings."""
     return {
         str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(root.rglob("*"))
-        if p.is_file()
+        if p.is_file() and p.name != "run.json"
     }
 
 
@@ -184,3 +186,44 @@ def test_config_validation_fails_early():
         BuildConfig(task="sokoban", wordings=("nope",))
     with pytest.raises(ValueError, match="variant"):
         BuildConfig(task="points", variants=("simple",))
+
+
+def test_cot_build_keeps_only_verified_traces_and_is_reproducible(tmp_path):
+    from datagen.cli import main
+
+    def cot_build(out):
+        args = [
+            "build",
+            "--task",
+            "all",
+            "--cot",
+            "--teacher",
+            "search",
+            "--train-size",
+            "40",
+            "--eval-size",
+            "3",
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+        ]
+        result = CliRunner().invoke(main, args)
+        assert result.exit_code == 0, result.output
+        return _digests(out)
+
+    first = cot_build(tmp_path / "a")
+    assert cot_build(tmp_path / "b") == first  # a fresh work folder: everything sampled again
+    for task_name in ("sokoban", "points"):
+        task = get_task(task_name)
+        rows = _rows(tmp_path / "a" / task_name, "cot")
+        assert len(rows) == 40
+        for row in rows:
+            text = row["completion"][0]["content"]
+            assert text.startswith("<think>") and "</think>" in text
+            assert task.score(row, text).correct
+            assert row["meta"]["teacher"]["backend"] == "search"
+        info = json.loads((tmp_path / "a" / task_name / "build.json").read_text())
+        assert info["teacher"]["accepted"] == 40 and "wall_seconds" not in info["teacher"]
+        run = json.loads((tmp_path / "a" / task_name / "run.json").read_text())
+        assert run["teacher"]["wall_seconds"] >= 0
