@@ -366,6 +366,42 @@ def save_checkpoint(
 # The loop
 
 
+def optimizer_step(
+    net: Any,
+    optimizer: Any,
+    sequences: list[list[tuple[list[int], list[int]]]],
+    n_target: int,
+    grad_clip: float,
+    device: str,
+    compute_dtype: Any,
+) -> tuple[float, float]:
+    """One optimizer step over a global batch given as packed sequences; (loss, grad norm).
+
+    Gradients accumulate over the sequences; each one's summed loss is divided by the loss
+    tokens of the whole batch, so the step minimises the mean over all of them.
+    """
+    import torch
+
+    total = torch.zeros((), device=device)
+    for members in sequences:
+        batch = collate(members, device)
+        with torch.autocast(
+            device.split(":")[0],
+            dtype=compute_dtype or torch.float32,
+            enabled=compute_dtype is not None,
+        ):
+            summed, _ = loss_sum(net, batch)
+        loss = summed / n_target
+        loss.backward()
+        total += loss.detach()  # no host sync per sequence
+    params = [p for group in optimizer.param_groups for p in group["params"]]
+    # With clipping off the norm is still measured (max_norm=inf), for the log.
+    grad_norm = torch.nn.utils.clip_grad_norm_(params, grad_clip if grad_clip > 0 else math.inf)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+    return total.item(), grad_norm.item()
+
+
 def prepare(cfg: FinetuneConfig, tokenizer: Any) -> tuple[list[tuple[list[int], list[int]]], Path]:
     """Load and encode every row, failing on bad input before any model work."""
     task_dir = resolve_task_dir(cfg.data, cfg.task)
@@ -415,6 +451,8 @@ def train(cfg: FinetuneConfig, log: Any = None) -> dict:
             raise FinetuneError(f"{checkpoint}: no optimizer state to resume from")
         start_epoch, step, source = state["epoch"], state["step"], str(checkpoint)
         say(f"resuming from {checkpoint} (epoch {start_epoch}, step {step})")
+    elif cfg.resume:
+        say(f"no checkpoint in {out} to resume from: starting from {cfg.model}")
     torch.manual_seed(cfg.seed)
     net = load_model(source, device, cfg)
     net.train()
@@ -469,27 +507,15 @@ def train(cfg: FinetuneConfig, log: Any = None) -> dict:
                     step, total_steps, cfg.warmup, cfg.min_lr_ratio
                 )
             t_step = time.perf_counter()
-            step_loss = 0.0
-            for members in bins:  # gradient accumulation over the packed sequences
-                batch = collate([rows[i] for i in members], device)
-                with torch.autocast(
-                    device.split(":")[0],
-                    dtype=compute_dtype or torch.float32,
-                    enabled=compute_dtype is not None,
-                ):
-                    summed, _ = loss_sum(net, batch)
-                loss = summed / n_target  # the mean over the whole global batch
-                loss.backward()
-                step_loss += loss.item()
-            grad_norm = (
-                torch.nn.utils.clip_grad_norm_(params, cfg.grad_clip).item()
-                if cfg.grad_clip > 0
-                else float("nan")
+            step_loss, grad_norm = optimizer_step(
+                net,
+                optimizer,
+                [[rows[i] for i in members] for members in bins],
+                n_target,
+                cfg.grad_clip,
+                device,
+                compute_dtype,
             )
-            optimizer.step()
-            optimizer.zero_grad(set_to_none=True)
-            if device.startswith("cuda"):
-                torch.cuda.synchronize()
             seconds = time.perf_counter() - t_step
             train_seconds += seconds
             step += 1
@@ -538,5 +564,4 @@ def train(cfg: FinetuneConfig, log: Any = None) -> dict:
         "tokens_per_s": round(tokens_seen / train_seconds, 1) if train_seconds > 0 else None,
         "out": str(out) if cfg.save else None,
     }
-    say(json.dumps(summary))
     return summary
