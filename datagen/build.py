@@ -431,6 +431,11 @@ def build_task(config: BuildConfig, work_dir: Path | None = None, console: Any =
 
         accepted, rejected, stats = cot_rows(config, task, train, work_dir, console)
         result.configs[f"{config.prefix}cot"] = {"train": accepted}
+        if not accepted and console is not None:
+            console.print(
+                f"[yellow]{config.task}: the teacher had no accepted trace; the cot config is "
+                "left out (reasons in rejected.jsonl)[/]"
+            )
         result.rejected = rejected
         result.teacher = stats
     result.configs["eval"] = {split_name(name): rows for name, rows in evaluation.items()}
@@ -506,6 +511,12 @@ def write_task(result: TaskBuild, task_dir: Path) -> dict:
     from datagen.versioning import dataset_version, fingerprint
 
     config = result.config
+    # An empty split has no schema to write (e.g. a teacher whose traces were all rejected).
+    result.configs = {
+        name: kept
+        for name, splits in result.configs.items()
+        if (kept := {split: rows for split, rows in splits.items() if rows})
+    }
     for name, splits in result.configs.items():
         for split, rows in splits.items():
             write_parquet(rows, task_dir / "data" / name / f"{split}-00000-of-00001.parquet")
