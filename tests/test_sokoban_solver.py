@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 
+import solvers.sokoban.bfs as bfs
 from solvers.sokoban import (
     ACTIONS,
     Level,
     bfs_solve,
     generate_level,
     optimal_actions,
+    optimal_length,
     optimal_trajectory,
     solve,
     split_levels,
@@ -242,3 +244,30 @@ def test_min_cost_matching_against_brute_force() -> None:
         brute = min(sum(cost[i][p[i]] for i in range(n)) for p in itertools.permutations(range(n)))
         assert min_cost_matching(cost) == brute
     assert min_cost_matching([]) == 0
+
+
+def test_labels_fall_back_to_astar_on_large_state_spaces(monkeypatch: pytest.MonkeyPatch) -> None:
+    levels = [generate_level(seed, 8, 8, 2, min_moves=8) for seed in range(4)]
+    expected = [(optimal_trajectory(lv), optimal_actions(lv), optimal_length(lv)) for lv in levels]
+    monkeypatch.setattr(bfs, "LABEL_MAX_NODES", 20)
+    bfs._cached_analysis.cache_clear()
+    for level, (trajectory, actions, length) in zip(levels, expected, strict=True):
+        assert optimal_trajectory(level) == trajectory
+        assert optimal_actions(level) == actions
+        assert optimal_length(level) == length == len(trajectory)
+    bfs._cached_analysis.cache_clear()
+
+
+def test_optimal_length() -> None:
+    assert optimal_length(Level.parse("####\n#@*#\n####")) == 0
+    assert optimal_length(Level.parse("######\n#@$ .#\n#$ . #\n######")) is None
+    level = generate_level(9, 6, 6, 2)
+    assert optimal_length(level) == bfs_solve(level).length
+
+
+def test_player_on_the_wrong_side_is_seen_at_once() -> None:
+    # Plain push distances say 2; the player can never get behind the box: no search needed.
+    level = Level.parse("########\n#   $@.#\n########")
+    result = solve(level)
+    assert not result.solved and result.reason == "unsolvable" and result.expanded == 0
+    assert not bfs_solve(level).solved

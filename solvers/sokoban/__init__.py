@@ -3,7 +3,7 @@
 Pure Python, no ML imports and no numpy. The public API:
 
     from solvers.sokoban import (Level, LevelError, ACTIONS, generate_level, solve, bfs_solve,
-                                 optimal_actions, optimal_trajectory, Solution)
+                                 optimal_actions, optimal_trajectory, optimal_length, Solution)
 
     level = generate_level(seed=0, height=6, width=6, boxes=1)
     level.xsb()                       # canonical XSB text
@@ -11,13 +11,14 @@ Pure Python, no ML imports and no numpy. The public API:
     bfs_solve(level)                  # move-level BFS, move-optimal (small levels)
     optimal_actions(level)            # every first action of some optimal solution, e.g. ('u', 'l')
     optimal_trajectory(level)         # [(state, optimal actions), ...] along one optimal solution
+    optimal_length(level)             # move-optimal length (0 solved, None unsolvable)
 
 Modules: `level` (model and rules), `board` (compiled tables, dead squares, freeze deadlocks),
 `bfs` (BFS and labels), `astar` (A*), `generator` (seeded levels), `solution` (result type).
 """
 
 from solvers.sokoban.astar import solve
-from solvers.sokoban.bfs import bfs_solve, optimal_actions, optimal_trajectory
+from solvers.sokoban.bfs import bfs_solve, optimal_actions, optimal_length, optimal_trajectory
 from solvers.sokoban.generator import generate_level
 from solvers.sokoban.level import (
     ACTIONS,
@@ -39,6 +40,7 @@ __all__ = [
     "bfs_solve",
     "generate_level",
     "optimal_actions",
+    "optimal_length",
     "optimal_trajectory",
     "solve",
     "split_levels",

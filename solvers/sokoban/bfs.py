@@ -13,8 +13,9 @@ From there:
   is what a dataset row needs (any optimal action is a correct label).
 
 States are compact ints (`board.py`); pushes onto dead squares are pruned, which never removes a
-state that can still be solved. Results for the default limits are cached per level, so labelling
-a freshly generated level costs no second search.
+state that can still be solved. Label results are cached per level, so labelling a freshly
+generated level costs no second search. Past LABEL_MAX_NODES states (Boxoban-sized levels) the
+label functions switch to A* (`astar.py`), which is exact too, one search per candidate action.
 
     python -c "from solvers.sokoban import *; print(optimal_actions(generate_level(0)))"
 """
@@ -25,11 +26,14 @@ import time
 from dataclasses import dataclass
 from functools import lru_cache
 
+from solvers.sokoban.astar import solve
 from solvers.sokoban.board import OPPOSITE, Board, board_of
 from solvers.sokoban.level import ACTIONS, Level
 from solvers.sokoban.solution import Solution
 
 DEFAULT_MAX_NODES = 2_000_000
+# States the label functions let the BFS store before they switch to A* (memory stays ~100 MB).
+LABEL_MAX_NODES = 500_000
 
 
 @dataclass(frozen=True)
@@ -66,10 +70,13 @@ def bfs_solve(
 def optimal_actions(level: Level) -> tuple[str, ...]:
     """Every first action (in 'udlr' order) that starts a move-optimal solution.
 
-    () for a solved or unsolvable level.
+    () for a solved or unsolvable level. Levels whose state space is too large for the BFS
+    (more than LABEL_MAX_NODES states) are labelled with A* instead: slower, same answer.
     """
-    path = _analysis(level, DEFAULT_MAX_NODES, None).path
-    return tuple(path[0][2]) if path else ()
+    analysis = _cached_analysis(level, LABEL_MAX_NODES)
+    if analysis.reason == "node limit":
+        return _astar_actions(level)[0]
+    return tuple(analysis.path[0][2]) if analysis.path else ()
 
 
 def optimal_trajectory(level: Level) -> list[tuple[Level, tuple[str, ...]]]:
@@ -78,9 +85,50 @@ def optimal_trajectory(level: Level) -> list[tuple[Level, tuple[str, ...]]]:
     The solution takes the first optimal action in 'udlr' order at every step; the solved final
     state is not included. [] when the level is unsolvable or already solved.
     """
+    analysis = _cached_analysis(level, LABEL_MAX_NODES)
+    if analysis.reason == "node limit":
+        trajectory = []
+        state = level
+        actions, _ = _astar_actions(state)
+        while actions:
+            trajectory.append((state, actions))
+            nxt = state.step(actions[0])
+            assert nxt is not None
+            state = nxt
+            actions, _ = _astar_actions(state)
+        return trajectory
     board = board_of(level)
-    path = _analysis(level, DEFAULT_MAX_NODES, None).path
-    return [(board.level(p, m), tuple(actions)) for p, m, actions in path]
+    return [(board.level(p, m), tuple(actions)) for p, m, actions in analysis.path]
+
+
+def optimal_length(level: Level) -> int | None:
+    """The move-optimal solution length (0 when solved), None when unsolvable."""
+    analysis = _cached_analysis(level, LABEL_MAX_NODES)
+    if analysis.reason == "node limit":
+        return _astar_length(level)
+    return None if analysis.reason else len(analysis.moves)
+
+
+def _astar_length(level: Level) -> int | None:
+    result = solve(level)
+    if result.reason == "unsolvable":
+        return None
+    if not result.solved:
+        raise RuntimeError(f"cannot label this level: A* stopped ({result.reason})")
+    return result.length
+
+
+def _astar_actions(level: Level) -> tuple[tuple[str, ...], int | None]:
+    # An action is optimal when the optimal length after it is one less.
+    best = _astar_length(level)
+    if not best:
+        return (), best
+    actions = []
+    for action in ACTIONS:
+        nxt = level.step(action)
+        if nxt is not None and _astar_length(nxt) == best - 1:
+            actions.append(action)
+    return tuple(actions), best
 
 
 def _analysis(level: Level, max_nodes: int, time_limit: float | None) -> _Analysis:

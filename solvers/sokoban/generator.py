@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import random
 
-from solvers.sokoban.bfs import _cached_analysis
+from solvers.sokoban.bfs import optimal_length
 from solvers.sokoban.board import board_of
 from solvers.sokoban.level import Cell, Level
 
@@ -76,11 +76,12 @@ def generate_level(
         level = _attempt(rng, height, width, boxes)
         if level is None:
             continue
-        analysis = _cached_analysis(level, 2_000_000)
-        if analysis.reason is not None:
-            continue
-        length = len(analysis.moves)
-        if length >= min_moves and (max_moves is None or length <= max_moves):
+        length = optimal_length(level)
+        if (
+            length is not None
+            and min_moves <= length
+            and (max_moves is None or length <= max_moves)
+        ):
             return level
     raise ValueError(
         f"no {height}x{width} level with {boxes} boxes and {min_moves}..{max_moves} moves "
