@@ -77,15 +77,20 @@ class _Children:
         self.frozen: dict[int, bool] = {}
         self.bounds: dict[int, int] = {}
 
-    def __call__(self, mask: int, pushed: int, player: int, before: list[int]) -> int:
-        """Bound after pushing the box on `player` to `pushed`; `before`: the boxes before."""
+    def __call__(self, mask: int, pushed: int, player: int) -> int:
+        """Bound after a push onto `pushed` from `player` (boxes `mask` after the push)."""
         key = mask << self.board.pbits | pushed
         frozen = self.frozen.get(key)
         if frozen is None:
             frozen = self.frozen[key] = frozen_deadlock(self.board, mask, pushed)
         if frozen:
             return INF
-        return self.bound(mask, player, [pushed if x == player else x for x in before])
+        cells = []
+        while mask:
+            low = mask & -mask
+            cells.append(low.bit_length() - 1)
+            mask ^= low
+        return self.bound(key >> self.board.pbits, player, cells)
 
     def bound(self, mask: int, player: int, cells: list[int]) -> int:
         side = self.side
@@ -240,13 +245,15 @@ def _search(
     best_g = {start_key: 0}
     parent: dict[int, tuple[int, int, int]] = {}  # child key -> (parent key, box cell, action)
     closed: set[int] = set()
-    # Heap entries: (f, -g, tie, key); deeper nodes first among equal f.
-    heap = [(h0 * weight, 0, 0, start_key)]
+    # Heap entries: (f, -g, tie, key, h); deeper nodes first among equal f. Children go in
+    # with h = -1 and f from their parent's bound minus one (valid: the bound is consistent);
+    # their own bound is computed only if they come up, which most never do.
+    heap = [(h0 * weight, 0, 0, start_key, h0)]
     tie = 0
     expanded = 0
     pmask = (1 << pb) - 1
     while heap:
-        f, neg_g, _, key = heapq.heappop(heap)
+        f, neg_g, tie_of, key, h = heapq.heappop(heap)
         g = -neg_g
         if g > best_g[key]:
             continue
@@ -256,6 +263,14 @@ def _search(
             return _unwind(parent, key, start_key), expanded, None
         if by_moves and key in closed:
             continue
+        if h < 0:
+            _, b, a = parent[key]
+            h = children(m, nbrs[a][b], b)
+            if h >= INF:
+                continue
+            if g + weight * h > f:
+                heapq.heappush(heap, (g + weight * h, neg_g, tie_of, key, h))
+                continue
         dist = template[:]
         box_cells = []
         rest = m
@@ -305,17 +320,14 @@ def _search(
                 old = best_g.get(k2)
                 if old is not None and old <= g2:
                     continue
-                h2 = children(m2, t, b, box_cells)
-                if h2 >= INF:
-                    continue
-                if h2 == 0 and weight == 1.0 and g2 == f:
+                if m2 == goal and weight == 1.0 and g2 == f:
                     # A solution as cheap as the cheapest open node: nothing can beat it.
                     parent[k2] = (key, b, a)
                     return _unwind(parent, k2, start_key), expanded, None
                 best_g[k2] = g2
                 parent[k2] = (key, b, a)
                 tie += 1
-                heapq.heappush(heap, (g2 + weight * h2, -g2, tie, k2))
+                heapq.heappush(heap, (g2 + weight * (h - 1 if h else 0), -g2, tie, k2, -1))
     return None, expanded, "unsolvable"
 
 
