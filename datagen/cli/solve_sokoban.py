@@ -43,7 +43,12 @@ import click
 def sokoban(
     file: click.utils.LazyFile, metric: str, fast: bool, max_nodes: int, time_limit: float | None
 ) -> None:
-    """Solve Sokoban levels in XSB (from FILE, or stdin) with A* over pushes."""
+    """Solve Sokoban levels in XSB (from FILE, or stdin) with A* over pushes.
+
+    Levels are separated by blank lines or ';' lines. Prints one JSON line per level: index
+    (0-based), solved, moves (LURD), length, pushes, expanded, seconds, and reason when not
+    solved; a malformed level prints index and error, and the exit status is then 1.
+    """
     from solvers.sokoban import Level, LevelError, solve, split_levels
 
     errors = 0
