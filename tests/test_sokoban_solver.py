@@ -123,6 +123,8 @@ def test_trajectory_follows_the_first_optimal_action() -> None:
             assert step is not None
             state = step
         assert state.solved
+        for i, (state, _) in enumerate(trajectory):
+            assert bfs_solve(state).moves == solution.moves[i:]
 
 
 def test_solved_and_unsolvable_levels() -> None:

@@ -83,7 +83,9 @@ def optimal_trajectory(level: Level) -> list[tuple[Level, tuple[str, ...]]]:
     """The states along one move-optimal solution, each with all its optimal next actions.
 
     The solution takes the first optimal action in 'udlr' order at every step; the solved final
-    state is not included. [] when the level is unsolvable or already solved.
+    state is not included. [] when the level is unsolvable or already solved. It is the
+    solution `bfs_solve(level)` spells out, so `bfs_solve(level).moves[i:]` is an optimal LURD
+    solution from the i-th state.
     """
     analysis = _cached_analysis(level, LABEL_MAX_NODES)
     if analysis.reason == "node limit":
