@@ -12,11 +12,12 @@ One attempt:
 5. label it with the move-optimal BFS and keep it if it is unsolved, solvable and its optimal
    length lies within [min_moves, max_moves].
 
-Reverse play only pulls, so every kept level is solvable by construction; the BFS confirms it and
-measures it. Each attempt draws from its own `random.Random`, seeded from sha256 of
-(seed, size, boxes, attempt): the same arguments give the same level in any process, with no
-global random state and no `hash()`. Attempts are bounded; filters never change the attempts'
-seeds, so a filtered level is the first attempt of that seed that passes the filter.
+Reverse play only walks and pulls, the inverses of walks and pushes, so every kept level is
+solvable by construction; the BFS confirms it and measures it. Each attempt draws from its own
+`random.Random`, seeded from sha256 of (seed, size, boxes, attempt): the same arguments give the
+same level in any process, with no global random state and no `hash()`. Attempts are bounded;
+filters never change the attempts' seeds, so a filtered level is the first attempt of that seed
+that passes the filter.
 
     python -c "from solvers.sokoban import generate_level; print(generate_level(7).xsb())"
 """
