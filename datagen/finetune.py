@@ -429,8 +429,12 @@ def fingerprint_of(cfg: FinetuneConfig, encoded: list) -> str:
     return digest.hexdigest()[:16]
 
 
-def train(cfg: FinetuneConfig, log: Any = None) -> dict:
-    """Fine-tune `cfg.model` on the `train` split of `cfg.config`; returns a summary dict."""
+def train(cfg: FinetuneConfig, log: Any = None, on_step: Any = None) -> dict:
+    """Fine-tune `cfg.model` on the `train` split of `cfg.config`; returns a summary dict.
+
+    `log(message)` receives progress messages (default: stderr); `on_step(entry)` receives each
+    step's log entry (the lines of train_log.jsonl), e.g. for a tracker or a benchmark.
+    """
     import torch
 
     out = Path(cfg.out)
@@ -539,6 +543,8 @@ def train(cfg: FinetuneConfig, log: Any = None) -> dict:
             if log_file:
                 log_file.write(json.dumps(entry) + "\n")
                 log_file.flush()
+            if on_step is not None:
+                on_step(entry)
             bar.set_postfix(loss=f"{step_loss:.4f}", tok_s=f"{entry['tokens_per_s']:.0f}")
             bar.update(1)
         if step < (epoch + 1) * steps_per_epoch:
