@@ -33,7 +33,7 @@ import random
 import shutil
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -65,7 +65,7 @@ class FinetuneConfig:
     min_lr_ratio: float = 0.0
     grad_clip: float = 1.0  # 0 disables clipping
     global_batch: int = 128  # rows per optimizer step (the study's global batch)
-    max_len: int = 2048  # tokens per packed sequence; a longer row is an error
+    max_len: int = 4096  # tokens per packed sequence; a longer row is an error
     dtype: str = "auto"  # auto (bf16 on a bf16 GPU, else fp32) | bf16 | fp32: autocast dtype
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
     gradient_checkpointing: bool = False
@@ -76,7 +76,6 @@ class FinetuneConfig:
     resume: bool = False  # continue from the latest OUT/checkpoint-epoch-N
     save: bool = True  # write checkpoints and the final model
     progress: bool = True  # progress bar on stderr
-    extra: dict[str, Any] = field(default_factory=dict)  # recorded in finetune.json, unused
 
     def __post_init__(self) -> None:
         self.betas = tuple(self.betas)  # type: ignore[assignment]

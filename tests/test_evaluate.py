@@ -270,3 +270,18 @@ def test_vllm_backend_on_cpu(tmp_path):
     data = json.loads(line)
     assert data["first"] == data["again"] and len(data["first"]) == 2
     assert data["turns"] == [2, 2]  # a random tiny model solves nothing in two turns
+
+
+def test_a_prompt_that_differs_from_its_rerendering_is_reported(build_dir, capsys):
+    row = load_eval_rows(build_dir / "sokoban", ("simple",), limit=1)[0]
+    stale = {**row, "prompt": [{"role": "user", "content": row["prompt"][0]["content"] + "\\"}]}
+    seen = []
+
+    class Recorder:
+        def generate(self, prompts, contexts=None):
+            seen.extend(prompts)
+            return ["<answer> Up </answer>"]
+
+    run(Recorder(), [stale], max_turns=1, progress=False)
+    assert "1 rows' prompts differ" in capsys.readouterr().err
+    assert seen == [row["prompt"]]  # what today's templates render, not the stale text

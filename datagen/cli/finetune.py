@@ -45,7 +45,7 @@ from datagen.finetune import DEFAULT_MODEL
 )
 @click.option(
     "--max-len",
-    default=2048,
+    default=4096,
     show_default=True,
     type=int,
     help="Tokens per packed sequence; a longer row is an error.",
