@@ -176,6 +176,8 @@ def test_variants_and_limit_select_rows(build_dir, tmp_path):
     assert {p.name for p in tmp_path.iterdir()} == {"results.json", "results.md", "episodes.jsonl"}
     with pytest.raises(EvalError, match="unknown variant"):
         load_eval_rows(build_dir / "sokoban", ("nope",))
+    with pytest.raises(EvalError, match=r"unknown variant\(s\) nope; available: all-12"):
+        evaluate(EvalConfig(data=str(build_dir), backend="oracle", variants=("simple", "nope")))
 
 
 def test_vllm_backend_missing_is_a_clear_error():

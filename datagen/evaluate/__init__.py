@@ -126,18 +126,20 @@ def evaluate(cfg: EvalConfig, policy: Policy | None = None) -> dict:
 
     `policy` overrides the backend of `cfg` (for tests and scripts).
     """
-    rows: list[dict] = []
-    dirs = task_dirs(cfg.data, cfg.task)
-    for task_dir in dirs:
-        # With several tasks, a variant list names variants of any of them.
-        names = cfg.variants
-        if names and len(dirs) > 1:
-            from datagen.finetune import available
+    from datagen.finetune import available
 
-            have = {s.replace("_", "-") for s in available(task_dir).get("eval", [])}
-            names = tuple(v for v in names if v in have)
-            if not names:
-                continue
+    dirs = task_dirs(cfg.data, cfg.task)
+    have = {d: {s.replace("_", "-") for s in available(d).get("eval", [])} for d in dirs}
+    unknown = [v for v in cfg.variants if not any(v in names for names in have.values())]
+    if unknown and len(dirs) > 1:  # (one folder: load_eval_rows names what it has)
+        known = ", ".join(sorted(set().union(*have.values())))
+        raise EvalError(f"unknown variant(s) {', '.join(unknown)}; available: {known}")
+    rows: list[dict] = []
+    for task_dir in dirs:
+        # With several tasks, each variant belongs to one of them.
+        names = tuple(v for v in cfg.variants if v in have[task_dir] or len(dirs) == 1)
+        if cfg.variants and not names:
+            continue
         rows += load_eval_rows(task_dir, names, cfg.limit)
     if not rows:
         raise EvalError(f"{cfg.data}: no evaluation rows for variants {', '.join(cfg.variants)}")
