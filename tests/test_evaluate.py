@@ -148,7 +148,8 @@ def test_validity_counts_episodes_without_a_valid_turn():
     bad = Episode(row=row, instance={}, turns=[{"valid": False, "verdict": "no_answer"}] * 2)
     good.success = True
     (m,) = summarize([good, bad])["sokoban"].values()
-    assert m["validity"] == 0.5  # the study's formula would say 1.0
+    assert m["validity"] == 0.5
+    assert m["validity_study"] == 1.0  # the study's formula ignores the all-invalid episode
     assert m["success"] == 0.5 and m["format_failures"] == 0.5 and m["mean_turns"] == 2
     table = markdown({"sokoban": {"simple": m}})
     assert (

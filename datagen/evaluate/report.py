@@ -4,7 +4,8 @@
   General Points: a correct formula);
 - validity: share of all turns, over all episodes, whose answer followed the prompt's
   instructions (an episode with no valid turn counts fully; the study averaged only over
-  episodes with at least one valid turn, which biased it upwards);
+  episodes with at least one valid turn, which biased it upwards; that figure is kept in the
+  JSON as `validity_study`, for comparison with the study's tables);
 - mean turns: turns per episode (1 for General Points);
 - format failures: share of turns from which no answer could be read at all.
 """
@@ -30,6 +31,15 @@ def _suite_order(task: str) -> list[str]:
     return [v.name for v in (SOKOBAN_EVAL if task == "sokoban" else POINTS_EVAL)]
 
 
+def _study_validity(group: list[Episode]) -> float:
+    shares = [
+        sum(t["valid"] for t in e.turns) / len(e.turns)
+        for e in group
+        if any(t["valid"] for t in e.turns)
+    ]
+    return sum(shares) / len(shares) if shares else 0.0
+
+
 def summarize(episodes: list[Episode]) -> dict[str, dict[str, dict]]:
     """{task: {variant: metrics}}, variants in the study's order."""
     grouped: dict[str, dict[str, list[Episode]]] = {}
@@ -52,6 +62,9 @@ def summarize(episodes: list[Episode]) -> dict[str, dict[str, dict]]:
                 "mean_turns": len(turns) / len(group),
                 "format_failures": sum(t["verdict"] in FORMAT_FAILURES for t in turns) / n_turns,
                 "turns": len(turns),
+                # The study's formula, for comparison with its tables only: the mean per-episode
+                # share over episodes with at least one valid turn (biased upwards).
+                "validity_study": _study_validity(group),
             }
     return out
 
