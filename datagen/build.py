@@ -429,8 +429,10 @@ def build_task(config: BuildConfig, work_dir: Path | None = None, console: Any =
     if config.cot is not None:
         from datagen.cot import cot_rows
 
-        accepted, rejected, stats = cot_rows(config, task, train, work_dir, console)
+        accepted, rejected, pairs, stats = cot_rows(config, task, train, work_dir, console)
         result.configs[f"{config.prefix}cot"] = {"train": accepted}
+        if config.cot.get("preference"):
+            result.configs[f"{config.prefix}cot-preference"] = {"train": pairs}
         if not accepted and console is not None:
             console.print(
                 f"[yellow]{config.task}: the teacher had no accepted trace; the cot config is "

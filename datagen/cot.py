@@ -3,7 +3,8 @@
 The build hands over its training rows (think-ending prompts); `teachers.rejection_sample`
 samples adaptively, appends every raw sample to a durable cache under the build's work folder
 (so a killed build resumes), and returns the accepted rows with completions
-`<think>...</think>` + the answer in the task's format.
+`<think>...</think>` + the answer in the task's format; with `--preference` also
+chosen/rejected pairs in TRL's conversational preference format (`prompt`, `chosen`, `rejected`).
 """
 
 from __future__ import annotations
@@ -45,8 +46,8 @@ def check_teacher(options: dict) -> None:
 
 def cot_rows(
     config: Any, task: Any, rows: list[dict], work_dir: Path | None, console: Any = None
-) -> tuple[list[dict], list[dict], dict]:
-    """(accepted SFT rows, rejected samples, teacher stats for build.json)."""
+) -> tuple[list[dict], list[dict], list[dict], dict]:
+    """(accepted SFT rows, rejected samples, chosen/rejected pairs, teacher stats)."""
     from teachers import make_teacher, rejection_sample
 
     options = config.cot
@@ -64,4 +65,4 @@ def cot_rows(
         preference=options["preference"],
         console=console,
     )
-    return result.accepted, result.rejected, result.stats
+    return result.accepted, result.rejected, result.pairs, result.stats

@@ -30,6 +30,9 @@ def split_stats(task: str, rows: list[dict]) -> dict[str, Any]:
 
     if not rows:
         return {"rows": 0}
+    if "chosen" in rows[0]:  # preference pairs: what the rejected side got wrong
+        reasons = pl.Series("reason", [row["meta"]["rejected_reason"] for row in rows])
+        return {"rows": len(rows), "rejected_reason": _histogram(reasons)}
     meta = pl.DataFrame([row["meta"] for row in rows])
     stats: dict[str, Any] = {"rows": len(rows)}
     if task == "sokoban":

@@ -227,3 +227,39 @@ def test_cot_build_keeps_only_verified_traces_and_is_reproducible(tmp_path):
         assert info["teacher"]["accepted"] == 40 and "wall_seconds" not in info["teacher"]
         run = json.loads((tmp_path / "a" / task_name / "run.json").read_text())
         assert run["teacher"]["wall_seconds"] >= 0
+
+
+def test_preference_pairs_become_their_own_config(tmp_path, monkeypatch):
+    """A teacher of known accuracy (it knows the answers, so it stands in for a model that is
+    sometimes right) gives accepted and rejected samples of the same prompts."""
+    import teachers
+    from teachers.scripted import AccuracyTeacher
+
+    monkeypatch.setattr(
+        teachers, "make_teacher", lambda config: AccuracyTeacher(get_task("points"), 0.5)
+    )
+    cot = {
+        "teacher": "search",
+        "model": "x",
+        "base_url": "",
+        "api_key": "",
+        "temperature": 1.0,
+        "top_p": 1.0,
+        "top_k": -1,
+        "max_tokens": 256,
+        "max_samples": 4,
+        "initial_samples": 2,
+        "keep": 1,
+        "preference": True,
+    }
+    config = BuildConfig(task="points", train_size=30, eval_size=2, workers=1, cot=cot)
+    info = build([config], tmp_path / "out")["points"]
+    pairs = _rows(tmp_path / "out" / "points", "cot-preference")
+    assert pairs and info["configs"]["cot-preference"]["train"] == len(pairs)
+    points = get_task("points")
+    by_id = {r["id"]: r for r in _rows(tmp_path / "out" / "points", "rl")}
+    for pair in pairs:
+        row = by_id[pair["id"].split("-")[0]]
+        assert pair["prompt"] == row["prompt"]
+        assert points.score(row, pair["chosen"][0]["content"]).correct
+        assert not points.score(row, pair["rejected"][0]["content"]).correct
