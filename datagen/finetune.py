@@ -70,6 +70,9 @@ class FinetuneConfig:
     device: str = "auto"  # auto | cpu | cuda | cuda:N | mps
     gradient_checkpointing: bool = False
     attn_implementation: str | None = None  # None: the model's default (sdpa)
+    # Extra chat-template variables, e.g. {"enable_thinking": False} for Qwen3; give the same
+    # to `datagen eval` so that the model is evaluated on the prompts it was trained on.
+    chat_template_kwargs: dict | None = None
     seed: int = 0
     limit: int | None = None  # train on the first N rows only (smoke tests)
     max_steps: int | None = None  # stop after N steps; the schedule still spans every epoch
@@ -159,7 +162,9 @@ def load_rows(task_dir: Path, config: str, split: str = "train") -> list[dict]:
     return rows
 
 
-def encode_row(tokenizer: Any, row: dict, max_len: int) -> tuple[list[int], list[int]]:
+def encode_row(
+    tokenizer: Any, row: dict, max_len: int, template_kwargs: dict | None = None
+) -> tuple[list[int], list[int]]:
     """Token ids and loss mask (1 on completion tokens) of one row, via the chat template.
 
     The prompt is tokenized as rendered with the generation prompt, the rest of the
@@ -170,10 +175,11 @@ def encode_row(tokenizer: Any, row: dict, max_len: int) -> tuple[list[int], list
     completion = row.get("completion")
     if not completion:
         raise FinetuneError(f"{where}: no completion (train on an SFT config: {SFT_CONFIGS})")
+    kwargs = template_kwargs or {}
     prompt_text = tokenizer.apply_chat_template(
-        row["prompt"], tokenize=False, add_generation_prompt=True
+        row["prompt"], tokenize=False, add_generation_prompt=True, **kwargs
     )
-    full_text = tokenizer.apply_chat_template(row["prompt"] + completion, tokenize=False)
+    full_text = tokenizer.apply_chat_template(row["prompt"] + completion, tokenize=False, **kwargs)
     if not full_text.startswith(prompt_text):
         raise FinetuneError(
             f"{where}: the chat template renders the prompt differently inside the conversation "
@@ -413,7 +419,8 @@ def prepare(cfg: FinetuneConfig, tokenizer: Any) -> tuple[list[tuple[list[int], 
         raise FinetuneError(
             f"{task_dir}: config {cfg.config!r} has no completions; train on one of {SFT_CONFIGS}"
         )
-    return [encode_row(tokenizer, row, cfg.max_len) for row in rows], task_dir
+    kwargs = cfg.chat_template_kwargs
+    return [encode_row(tokenizer, row, cfg.max_len, kwargs) for row in rows], task_dir
 
 
 def fingerprint_of(cfg: FinetuneConfig, encoded: list) -> str:
@@ -424,6 +431,7 @@ def fingerprint_of(cfg: FinetuneConfig, encoded: list) -> str:
     for ids, mask in encoded:
         digest.update(json.dumps([ids, mask]).encode())
     keys = ("config", "task", "epochs", "lr", "warmup", "global_batch", "max_len", "seed")
+    keys += ("chat_template_kwargs",)
     digest.update(json.dumps({k: getattr(cfg, k) for k in keys}, default=str).encode())
     return digest.hexdigest()[:16]
 

@@ -98,6 +98,17 @@ def test_encode_row_masks_exactly_the_completion(tiny, build_dir):
     assert mask == sorted(mask)  # prompt zeros, then completion ones
 
 
+def test_chat_template_kwargs_move_the_empty_think_block_into_the_prompt(tiny, build_dir):
+    tokenizer = load_tokenizer(tiny)
+    row = load_rows(resolve_task_dir(build_dir), "answer-only")[0]
+    ids, mask = encode_row(tokenizer, row, 4096, {"enable_thinking": False})
+    prompt = tokenizer.decode(ids[: mask.index(1)])
+    completion = tokenizer.decode(ids[mask.index(1) :])
+    assert prompt.endswith("<think>\n\n</think>\n\n") and "<think>" not in completion
+    default_ids, default_mask = encode_row(tokenizer, row, 4096)
+    assert default_ids == ids and sum(default_mask) > sum(mask)  # same text, more to learn
+
+
 def test_bad_input_is_reported_before_training(tiny, build_dir, tmp_path):
     tokenizer = load_tokenizer(tiny)
     row = load_rows(resolve_task_dir(build_dir), "answer-only")[0]
@@ -254,6 +265,8 @@ def test_cli_finetune(tiny, build_dir, tmp_path):
     assert bad.exit_code == 1 and "no completion" in bad.output and "Traceback" not in bad.output
     usage = CliRunner().invoke(finetune, [*args, "--warmup", "2"])
     assert usage.exit_code == 2
+    not_json = CliRunner().invoke(finetune, [*args, "--chat-template-kwargs", "{nope"])
+    assert not_json.exit_code == 2 and "not JSON" in not_json.output
 
 
 def test_data_that_is_neither_a_folder_nor_a_cached_hub_dataset(tmp_path, monkeypatch):

@@ -12,6 +12,21 @@ def _variants(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ..
     return tuple(v.strip() for item in value for v in item.split(",") if v.strip())
 
 
+def _json_object(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dict | None:
+    """--chat-template-kwargs '{"enable_thinking": false}' -> a dict."""
+    import json
+
+    if value is None:
+        return None
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as error:
+        raise click.BadParameter(f"not JSON: {error}") from error
+    if not isinstance(parsed, dict):
+        raise click.BadParameter("a JSON object is expected")
+    return parsed
+
+
 @click.command("eval")
 @click.option(
     "--model", default=None, help="Model folder or Hub id (not needed for oracle/frozen)."
@@ -46,6 +61,12 @@ def _variants(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ..
     show_default=True,
     type=int,
     help="Prompts per generate call (transformers backend).",
+)
+@click.option(
+    "--chat-template-kwargs",
+    default=None,
+    callback=_json_object,
+    help="Extra chat-template variables as JSON, e.g. '{\"enable_thinking\": false}' (Qwen3).",
 )
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--device", default="auto", show_default=True)

@@ -7,6 +7,21 @@ import click
 from datagen.finetune import DEFAULT_MODEL
 
 
+def _json_object(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dict | None:
+    """--chat-template-kwargs '{"enable_thinking": false}' -> a dict."""
+    import json
+
+    if value is None:
+        return None
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as error:
+        raise click.BadParameter(f"not JSON: {error}") from error
+    if not isinstance(parsed, dict):
+        raise click.BadParameter("a JSON object is expected")
+    return parsed
+
+
 @click.command("finetune")
 @click.option(
     "--model",
@@ -63,6 +78,12 @@ from datagen.finetune import DEFAULT_MODEL
 )
 @click.option(
     "--attn-implementation", default=None, help="sdpa (default), eager, flash_attention_2, ..."
+)
+@click.option(
+    "--chat-template-kwargs",
+    default=None,
+    callback=_json_object,
+    help="Extra chat-template variables as JSON, e.g. '{\"enable_thinking\": false}' (Qwen3).",
 )
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--limit", default=None, type=int, help="Train on the first N rows only.")

@@ -60,6 +60,7 @@ class EvalConfig:
     device: str = "auto"
     dtype: str = "auto"  # auto | bf16 | fp32
     out: str | None = None  # folder for results.json, results.md, episodes.jsonl
+    chat_template_kwargs: dict | None = None  # as given to `datagen finetune`, if any
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -153,6 +154,7 @@ def evaluate(cfg: EvalConfig, policy: Policy | None = None) -> dict:
             cfg.seed,
             cfg.device,
             cfg.dtype,
+            cfg.chat_template_kwargs,
         )
     t0 = time.perf_counter()
     episodes = run(policy, rows, cfg.max_turns, cfg.progress)
