@@ -68,6 +68,15 @@ def test_pack_best_fit_keeps_every_row_and_respects_capacity():
     assert bins == pack(lengths, 10)  # deterministic
 
 
+def test_collate_restarts_positions_and_never_predicts_across_rows():
+    rows = [([5, 6, 7], [0, 1, 1]), ([8, 9], [0, 1])]
+    batch = collate(rows)
+    assert batch["input_ids"].tolist() == [[5, 6, 7, 8, 9]]
+    assert batch["position_ids"].tolist() == [[0, 1, 2, 0, 1]]
+    assert batch["targets"].tolist() == [[6, 7, -100, 9, -100]]
+    assert batch["cu_seq_lens"].tolist() == [0, 3, 5] and batch["max_length"] == 3
+
+
 def test_lr_schedule_warms_up_then_decays_to_the_floor():
     total = 100
     values = [lr_multiplier(s, total, 0.1) for s in range(total)]
