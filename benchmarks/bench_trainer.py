@@ -1,6 +1,6 @@
 """The slim trainer against TRL's `SFTTrainer`: same model, same rows, same settings.
 
-Run alone with `python benchmarks/run.py trainer` (CPU: about a minute). Each trainer runs in
+Run alone with `python benchmarks/run.py trainer` (CPU: about 1.5 minutes). Each trainer runs in
 its own subprocess (`python benchmarks/bench_trainer.py --worker ours|trl ...`), so imports and
 allocator state do not leak from one into the other; each reports training tokens per second
 (every token of every row, over the training loop only: no model loading, no tokenization) and
