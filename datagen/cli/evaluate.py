@@ -54,7 +54,13 @@ def _json_object(_ctx: click.Context, _param: click.Parameter, value: str | None
 @click.option("--limit", default=None, type=int, help="Episodes per variant.")
 @click.option("--temperature", default=0.5, show_default=True, type=float, help="0 = greedy.")
 @click.option("--max-turns", default=30, show_default=True, type=int, help="Sokoban turn limit.")
-@click.option("--max-new-tokens", default=1024, show_default=True, type=int)
+@click.option(
+    "--max-new-tokens",
+    default=4096,
+    show_default=True,
+    type=int,
+    help="Per turn; the study's CoT budget (a cut-off thinking counts as a format failure).",
+)
 @click.option(
     "--batch-size",
     default=32,

@@ -54,7 +54,7 @@ class EvalConfig:
     limit: int | None = None  # episodes per variant (the first N rows of each split)
     temperature: float = 0.5  # the study's evaluation temperature; 0 = greedy
     max_turns: int = 30  # Sokoban episode limit
-    max_new_tokens: int = 1024
+    max_new_tokens: int = 4096  # the study's CoT budget; answer-only models stop long before
     batch_size: int = 32  # prompts per generate call of the transformers backend
     seed: int = 0
     device: str = "auto"
