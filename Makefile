@@ -34,7 +34,7 @@ $(VLLM_BIN)/.ready: pyproject.toml
 	touch $@
 
 test-vllm: $(VLLM_BIN)/.ready
-	$(VLLM_BIN)/pytest -q -m vllm tests/test_teachers_vllm.py
+	$(VLLM_BIN)/pytest -q -m vllm tests/test_teachers_vllm.py tests/test_evaluate.py
 
 lint: install
 	$(BIN)/ruff check .

@@ -109,3 +109,34 @@ def test_finetune_then_eval_end_to_end(build_dir, tmp_path):
     for m in metrics.values():
         assert m["episodes"] == 1 and 1 <= m["mean_turns"] <= 2
         assert 0.0 <= m["validity"] <= 1.0
+
+
+def test_answer_only_ending_is_the_prompt_the_model_sees(build_dir):
+    from datagen.evaluate import EvalConfig
+    from datagen.evaluate import evaluate as run_eval
+    from datagen.evaluate.policies import ScriptedPolicy
+
+    class Recording(ScriptedPolicy):
+        def __init__(self) -> None:
+            super().__init__("oracle")
+            self.prompts: list[str] = []
+
+        def generate(self, prompts, contexts=None):
+            self.prompts += [p[-1]["content"] for p in prompts]
+            return super().generate(prompts, contexts)
+
+    for ending in ("answer-only", "think"):
+        policy = Recording()
+        cfg = EvalConfig(
+            data=str(build_dir),
+            backend="oracle",
+            variants=("simple",),
+            ending=ending,
+            progress=False,
+        )
+        assert run_eval(cfg, policy=policy)["metrics"]["sokoban"]["simple"]["success"] == 1.0
+        expected = (
+            "Always output: <answer>" if ending == "answer-only" else "Always output: <think>"
+        )
+        assert policy.prompts
+        assert all(p.splitlines()[-1].startswith(expected) for p in policy.prompts)

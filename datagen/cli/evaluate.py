@@ -51,6 +51,14 @@ def _json_object(_ctx: click.Context, _param: click.Parameter, value: str | None
     show_default=True,
     help="oracle/frozen: scripted policies that check the harness and the data.",
 )
+@click.option(
+    "--ending",
+    type=click.Choice(["think", "answer-only"]),
+    default="think",
+    show_default=True,
+    help="Prompt ending: the study's think instruction, or the answer-only one (for models "
+    "trained on an answer-only config, so they see the prompt they were trained on).",
+)
 @click.option("--limit", default=None, type=int, help="Episodes per variant.")
 @click.option("--temperature", default=0.5, show_default=True, type=float, help="0 = greedy.")
 @click.option("--max-turns", default=30, show_default=True, type=int, help="Sokoban turn limit.")

@@ -51,6 +51,7 @@ class EvalConfig:
     backend: str = "transformers"  # transformers | vllm | oracle | frozen
     task: str | None = None  # sokoban | points; None = every task in DATA
     variants: tuple[str, ...] = ()  # empty = every variant of the eval config
+    ending: str = "think"  # think | answer-only: the prompt's last instruction, as in training
     limit: int | None = None  # episodes per variant (the first N rows of each split)
     temperature: float = 0.5  # the study's evaluation temperature; 0 = greedy
     max_turns: int = 30  # Sokoban episode limit
@@ -69,6 +70,8 @@ class EvalConfig:
             raise ValueError(f"backend: one of {', '.join(BACKENDS)}, got {self.backend!r}")
         if self.backend not in SCRIPTED and not self.model:
             raise ValueError(f"backend {self.backend} needs a model")
+        if self.ending not in ("think", "answer-only"):
+            raise ValueError(f"ending: think|answer-only, got {self.ending!r}")
         if self.limit is not None and self.limit < 1:
             raise ValueError("limit must be >= 1")
         if self.temperature < 0:
@@ -144,6 +147,11 @@ def evaluate(cfg: EvalConfig, policy: Policy | None = None) -> dict:
         rows += load_eval_rows(task_dir, names, cfg.limit)
     if not rows:
         raise EvalError(f"{cfg.data}: no evaluation rows for variants {', '.join(cfg.variants)}")
+    think = cfg.ending == "think"
+    if any(row["template"]["think"] != think for row in rows):
+        from datagen.build import with_think
+
+        rows = [with_think(row, think) for row in rows]
     if policy is None:
         policy = make_policy(
             cfg.backend,
