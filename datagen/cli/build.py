@@ -14,17 +14,7 @@ from pathlib import Path
 
 import click
 
-
-def _csv(kind: type = str):
-    def convert(ctx: click.Context, param: click.Parameter, value: str | None):
-        if value is None:
-            return None
-        try:
-            return tuple(kind(part.strip()) for part in value.split(",") if part.strip())
-        except ValueError:
-            raise click.BadParameter(f"expected a comma-separated list, got {value!r}") from None
-
-    return convert
+from datagen.cli.options import comma_separated
 
 
 @click.command()
@@ -86,19 +76,19 @@ def _csv(kind: type = str):
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
     "--wordings",
-    callback=_csv(),
+    callback=comma_separated(),
     default=None,
     help="Opt-in: training wordings, e.g. paper,brief,tutor.",
 )
 @click.option(
     "--legends",
-    callback=_csv(),
+    callback=comma_separated(),
     default=None,
     help="Opt-in (Sokoban): grid symbol legends, e.g. paper,xsb,letters.",
 )
 @click.option(
     "--targets",
-    callback=_csv(int),
+    callback=comma_separated(int),
     default=None,
     help="Opt-in (points): training targets, e.g. 24,12,36.",
 )

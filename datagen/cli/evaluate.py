@@ -4,27 +4,9 @@ from __future__ import annotations
 
 import click
 
+from datagen.cli.options import comma_separated, json_object
+
 BACKENDS = ("transformers", "vllm", "oracle", "frozen")
-
-
-def _variants(_ctx: click.Context, _param: click.Parameter, value: tuple[str, ...]) -> tuple:
-    """--variants a,b --variants c -> (a, b, c)."""
-    return tuple(v.strip() for item in value for v in item.split(",") if v.strip())
-
-
-def _json_object(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dict | None:
-    """--chat-template-kwargs '{"enable_thinking": false}' -> a dict."""
-    import json
-
-    if value is None:
-        return None
-    try:
-        parsed = json.loads(value)
-    except json.JSONDecodeError as error:
-        raise click.BadParameter(f"not JSON: {error}") from error
-    if not isinstance(parsed, dict):
-        raise click.BadParameter("a JSON object is expected")
-    return parsed
 
 
 @click.command("eval")
@@ -41,7 +23,7 @@ def _json_object(_ctx: click.Context, _param: click.Parameter, value: str | None
 @click.option(
     "--variants",
     multiple=True,
-    callback=_variants,
+    callback=comma_separated(),
     help="Comma-separated variants (default: all), e.g. simple,fake-cardinal.",
 )
 @click.option(
@@ -79,7 +61,7 @@ def _json_object(_ctx: click.Context, _param: click.Parameter, value: str | None
 @click.option(
     "--chat-template-kwargs",
     default=None,
-    callback=_json_object,
+    callback=json_object,
     help="Extra chat-template variables as JSON, e.g. '{\"enable_thinking\": false}' (Qwen3).",
 )
 @click.option("--seed", default=0, show_default=True, type=int)

@@ -4,22 +4,8 @@ from __future__ import annotations
 
 import click
 
+from datagen.cli.options import json_object
 from datagen.finetune import DEFAULT_MODEL
-
-
-def _json_object(_ctx: click.Context, _param: click.Parameter, value: str | None) -> dict | None:
-    """--chat-template-kwargs '{"enable_thinking": false}' -> a dict."""
-    import json
-
-    if value is None:
-        return None
-    try:
-        parsed = json.loads(value)
-    except json.JSONDecodeError as error:
-        raise click.BadParameter(f"not JSON: {error}") from error
-    if not isinstance(parsed, dict):
-        raise click.BadParameter("a JSON object is expected")
-    return parsed
 
 
 @click.command("finetune")
@@ -82,7 +68,7 @@ def _json_object(_ctx: click.Context, _param: click.Parameter, value: str | None
 @click.option(
     "--chat-template-kwargs",
     default=None,
-    callback=_json_object,
+    callback=json_object,
     help="Extra chat-template variables as JSON, e.g. '{\"enable_thinking\": false}' (Qwen3).",
 )
 @click.option("--seed", default=0, show_default=True, type=int)

@@ -59,3 +59,19 @@ def row_id(task: str, instance: dict, template: dict) -> str:
     """Content-derived id: the same instance under the same template has the same id anywhere."""
     blob = json.dumps([task, instance, template], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def new_row(
+    task: str, variant: str, instance: dict, template: dict, solution: dict, meta: dict
+) -> dict:
+    """A row in the schema's column order, its prompt rendered under its template."""
+    return {
+        "id": row_id(task, instance, template),
+        "task": task,
+        "variant": variant,
+        "prompt": get_task(task).render_prompt(instance, template),
+        "instance": instance,
+        "template": template,
+        "solution": solution,
+        "meta": meta,
+    }

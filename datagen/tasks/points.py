@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from random import Random
 
-from datagen.tasks import Score, row_id
+from datagen.tasks import Score, new_row
 from datagen.templates.points import render_answer_text, render_prompt_text
 from solvers.points import extract_formula, hand_values, judge, solve
 
@@ -66,19 +66,12 @@ def make_row(variant: str, cards: list[str], target: int, template: dict, seed: 
     formulas = solve(values, target)
     if not formulas:
         return None
-    instance = {"cards": list(cards), "target": target}
-    return {
-        "id": row_id(name, instance, template),
-        "task": name,
-        "variant": variant,
-        "prompt": render_prompt(instance, template),
-        "instance": instance,
-        "template": template,
-        "solution": {"values": list(values), "formulas": list(formulas)},
-        "meta": {
-            "seed": seed,
-            "cards": len(cards),
-            "faces_in_hand": sum(c in FACES for c in cards),
-            "solutions": len(formulas),
-        },
+    meta = {
+        "seed": seed,
+        "cards": len(cards),
+        "faces_in_hand": sum(c in FACES for c in cards),
+        "solutions": len(formulas),
     }
+    instance = {"cards": list(cards), "target": target}
+    solution = {"values": list(values), "formulas": list(formulas)}
+    return new_row(name, variant, instance, template, solution, meta)

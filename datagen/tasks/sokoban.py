@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from datagen.tasks import Score, final_text, row_id
+from datagen.tasks import Score, final_text, new_row
 from datagen.templates.sokoban import normalize_word, render_prompt_text
 from solvers.sokoban import ACTIONS, Level, optimal_actions, optimal_trajectory, solve
 
@@ -70,17 +70,7 @@ def instance_of(level: Level) -> dict:
 
 
 def make_row(variant: str, level: Level, template: dict, solution: dict, meta: dict) -> dict:
-    instance = instance_of(level)
-    return {
-        "id": row_id(name, instance, template),
-        "task": name,
-        "variant": variant,
-        "prompt": render_prompt(instance, template),
-        "instance": instance,
-        "template": template,
-        "solution": solution,
-        "meta": meta,
-    }
+    return new_row(name, variant, instance_of(level), template, solution, meta)
 
 
 def _lurd(states: list[Level], actions: list[str]) -> str:
