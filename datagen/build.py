@@ -93,6 +93,14 @@ class BuildConfig:
         """The options that decide the rows (the fingerprint's input)."""
         options = asdict(self)
         options.pop("workers")
+        if self.cot is not None:
+            # Never record a secret; keep only the settings the chosen teacher uses.
+            cot = {k: v for k, v in self.cot.items() if k != "api_key"}
+            if cot["teacher"] != "openai":
+                cot.pop("base_url", None)
+            if cot["teacher"] == "search":
+                cot.pop("model", None)
+            options["cot"] = cot
         if self.task == "points":
             options.pop("legends")
         else:

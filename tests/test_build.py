@@ -192,22 +192,8 @@ def test_cot_build_keeps_only_verified_traces_and_is_reproducible(tmp_path):
     from datagen.cli import main
 
     def cot_build(out):
-        args = [
-            "build",
-            "--task",
-            "all",
-            "--cot",
-            "--teacher",
-            "search",
-            "--train-size",
-            "40",
-            "--eval-size",
-            "3",
-            "--workers",
-            "1",
-            "--out",
-            str(out),
-        ]
+        args = "build --task all --cot --teacher search --train-size 40 --eval-size 3"
+        args = [*args.split(), "--workers", "1", "--api-key", "sk-secret", "--out", str(out)]
         result = CliRunner().invoke(main, args)
         assert result.exit_code == 0, result.output
         return _digests(out)
@@ -225,6 +211,9 @@ def test_cot_build_keeps_only_verified_traces_and_is_reproducible(tmp_path):
             assert row["meta"]["teacher"]["backend"] == "search"
         info = json.loads((tmp_path / "a" / task_name / "build.json").read_text())
         assert info["teacher"]["accepted"] == 40 and "wall_seconds" not in info["teacher"]
+        for name in ("build.json", "README.md"):
+            assert "sk-secret" not in (tmp_path / "a" / task_name / name).read_text()
+        assert "model" not in info["options"]["cot"]  # the search teacher uses none
         run = json.loads((tmp_path / "a" / task_name / "run.json").read_text())
         assert run["teacher"]["wall_seconds"] >= 0
 
