@@ -45,6 +45,13 @@ def peak_memory_mb(cuda: bool) -> float:
 
     if cuda:
         return torch.cuda.max_memory_allocated() / 2**20
+    # Linux keeps ru_maxrss across fork+exec, so a worker would report its parent's peak when the
+    # parent is bigger; VmHWM belongs to the worker's own address space.
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
