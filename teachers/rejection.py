@@ -149,24 +149,15 @@ def _judge(task, row: dict, sample: Sample) -> tuple[str | None, Any]:
 def _canonical_completion(task, row: dict, sample: Sample, score) -> str:
     """`<think>…</think>` then the answer in the task's own format.
 
-    The teacher's answer is re-rendered by the task (no stray text around it), with the
-    teacher's choice of action or formula kept; the result is verified again, and where that
-    fails the teacher's own answer text is kept as it was.
+    The teacher's answer (action or formula) is written out by the task (`answer_text`), so no
+    stray text surrounds it; the result is verified again, and where that fails the teacher's
+    own answer text is kept as it was.
     """
-    solution = dict(row.get("solution") or {})
-    if score is not None and score.answer:
-        if "moves" in solution and len(score.answer) == 1:
-            solution["moves"] = score.answer + str(solution["moves"])[1:]
-        if "formulas" in solution:
-            solution["formulas"] = [score.answer]
-    try:
-        answer = task.render_answer({**row, "solution": solution})
-        text = f"<think>\n{sample.thinking.strip()}\n</think>\n\n{answer}"
-        check = task.score(row, text)
-        if check.correct and check.answer == score.answer:
-            return text
-    except Exception:  # a task that cannot re-render this answer: keep the teacher's words
-        pass
+    answer = task.answer_text(row, score.answer)
+    text = f"<think>\n{sample.thinking.strip()}\n</think>\n\n{answer}"
+    check = task.score(row, text)
+    if check.correct and check.answer == score.answer:
+        return text
     return sample.completion()
 
 
@@ -215,7 +206,7 @@ def rejection_sample(
 
     rows: rows of the DESIGN.md schema with `id`, `prompt`, `template`, `solution` (the
     answer-only rows of a variant). task: `datagen.tasks.get_task(name)` (anything with
-    `score(row, text)` and `render_answer(row)`). Prompts with no accepted trace after
+    `score(row, text)` and `answer_text(row, answer)`). Prompts with no accepted trace after
     `max_samples` are dropped (and counted). Each accepted row gets `completion` and
     `meta["teacher"]` (backend, model, sampling settings, sample index and seed, tokens,
     samples drawn for its prompt); the k-th extra trace of a prompt (keep > 1) gets id `<id>-k`.

@@ -3,6 +3,7 @@
     task = get_task("sokoban")                 # or "points"
     task.render_prompt(row["instance"], row["template"])   # chat messages
     task.render_answer(row)                    # the answer-only target text
+    task.answer_text(row, answer)              # any answer ('u' / a formula) in the row's format
     task.score(row, completion_text)           # Score(correct, valid, verdict, answer)
 
 Sokoban also has `parse_action(text, template)` for multi-turn rollouts. Rows follow the schema

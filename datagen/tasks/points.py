@@ -29,9 +29,14 @@ def scored_values(row: dict) -> tuple[int, ...]:
     return hand_values(row["instance"]["cards"], tuple(row["template"]["scored_faces"]))
 
 
+def answer_text(row: dict, formula: str) -> str:
+    """The study's JSON answer for this row's hand with the given formula."""
+    return render_answer_text(row["instance"]["cards"], list(scored_values(row)), formula)
+
+
 def render_answer(row: dict) -> str:
-    cards = row["instance"]["cards"]
-    return render_answer_text(cards, list(scored_values(row)), row["solution"]["formulas"][0])
+    """The answer-only target: the first canonical solution."""
+    return answer_text(row, row["solution"]["formulas"][0])
 
 
 def score(row: dict, text: str) -> Score:

@@ -42,11 +42,15 @@ def parse_action(text: str, template: dict) -> str | None:
     return ACTIONS[words.index(key)] if key in words else None
 
 
-def render_answer(row: dict) -> str:
-    """`<answer> Up </answer>` in the row's scored vocabulary, for the labelled action."""
-    action = row["solution"]["moves"][0].lower()
+def answer_text(row: dict, action: str) -> str:
+    """`<answer> Up </answer>`: an action ('u'/'d'/'l'/'r') in the row's scored vocabulary."""
     word = row["template"]["scored_vocabulary"][ACTIONS.index(action)]
     return f"<answer> {word} </answer>"
+
+
+def render_answer(row: dict) -> str:
+    """The answer-only target: the labelled action (the first of `solution.moves`)."""
+    return answer_text(row, row["solution"]["moves"][0].lower())
 
 
 def score(row: dict, text: str) -> Score:
