@@ -15,9 +15,10 @@ from __future__ import annotations
 import json
 import shutil
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,9 @@ class BuildConfig:
     def prefix(self) -> str:
         return "diverse-" if self.diverse else ""
 
+    def eval_size_of(self, variant: SokobanVariant | PointsVariant) -> int:
+        return variant.size if self.eval_size is None else self.eval_size
+
     def data_options(self) -> dict:
         """The options that decide the rows (the fingerprint's input)."""
         options = asdict(self)
@@ -124,10 +128,11 @@ class TaskBuild:
 # Sokoban
 
 
-def _sokoban_eval_levels(seed: int, variant: SokobanVariant, size: int) -> list[tuple[int, str]]:
+def _sokoban_eval_levels(job: tuple[int, SokobanVariant, int]) -> list[tuple[int, str]]:
     """`size` distinct start grids of a geometry, as (seed, xsb)."""
     from solvers.sokoban import generate_level
 
+    seed, variant, size = job
     levels: dict[str, int] = {}
     for i in range(size * MAX_DRAWS_PER_ROW):
         if len(levels) == size:
@@ -138,12 +143,12 @@ def _sokoban_eval_levels(seed: int, variant: SokobanVariant, size: int) -> list[
     return [(s, grid) for grid, s in levels.items()]
 
 
-def _sokoban_eval_rows(job: tuple[int, SokobanVariant, list[tuple[int, str]]]) -> list[dict]:
+def _sokoban_eval_rows(job: tuple[SokobanVariant, list[tuple[int, str]]]) -> list[dict]:
     from datagen.tasks import sokoban
     from datagen.templates.sokoban import make_template
     from solvers.sokoban import Level
 
-    _seed, variant, levels = job
+    variant, levels = job
     template = make_template(
         vocabulary=variant.vocabulary,
         scored_vocabulary=variant.scored,
@@ -317,55 +322,24 @@ def eval_rows(config: BuildConfig, workers: Workers) -> dict[str, list[dict]]:
         variants = [v for v in SOKOBAN_EVAL if not config.variants or v.name in config.variants]
         sizes: dict[str, int] = {}
         for v in variants:
-            size = v.size if config.eval_size is None else config.eval_size
-            sizes[v.geometry] = max(sizes.get(v.geometry, 0), size)
+            sizes[v.geometry] = max(sizes.get(v.geometry, 0), config.eval_size_of(v))
         # Variants of one geometry share their levels: generate each geometry once.
         by_geometry = {v.geometry: v for v in variants}
-        level_lists = dict(
-            zip(
-                by_geometry,
-                workers.map(
-                    _sokoban_level_job,
-                    [(config.seed, v, sizes[g]) for g, v in by_geometry.items()],
-                ),
-                strict=True,
-            )
+        jobs = [(config.seed, v, sizes[g]) for g, v in by_geometry.items()]
+        levels = dict(zip(by_geometry, workers.map(_sokoban_eval_levels, jobs), strict=True))
+        results = workers.map(
+            _sokoban_eval_rows,
+            [(v, levels[v.geometry][: config.eval_size_of(v)]) for v in variants],
         )
-        jobs = []
-        for v in variants:
-            size = v.size if config.eval_size is None else config.eval_size
-            jobs.append((config.seed, v, level_lists[v.geometry][:size]))
-        results = workers.map(_sokoban_eval_rows, jobs)
     else:
         variants = [v for v in POINTS_EVAL if not config.variants or v.name in config.variants]
-        jobs = [
-            (config.seed, v, v.size if config.eval_size is None else config.eval_size)
-            for v in variants
-        ]
+        jobs = [(config.seed, v, config.eval_size_of(v)) for v in variants]
         results = workers.map(_points_eval_rows, jobs)
     return {v.name: rows for v, rows in zip(variants, results, strict=True)}
 
 
-def _sokoban_level_job(job: tuple[int, SokobanVariant, int]) -> list[tuple[int, str]]:
-    return _sokoban_eval_levels(*job)
-
-
-def _eval_keys(task: str, evaluation: dict[str, list[dict]]) -> frozenset:
-    from datagen.tasks import points
-
-    keys: set = set()
-    for rows in evaluation.values():
-        for row in rows:
-            if task == "sokoban":
-                keys.add(row["instance"]["grid"])
-            else:
-                keys |= points.leakage_keys(
-                    row["instance"]["cards"], row["template"], row["instance"]["target"]
-                )
-    return frozenset(keys)
-
-
-def _train_keys(task: str, rows: list[dict]) -> set:
+def _leakage_keys(task: str, rows: Iterable[dict]) -> set:
+    """What the rows pose: the start grid (Sokoban), the hand under its rules (points)."""
     from datagen.tasks import points
 
     if task == "sokoban":
@@ -410,7 +384,7 @@ def build_task(config: BuildConfig, work_dir: Path | None = None, console: Any =
         step = progress.add_task(f"{config.task}: evaluation variants", total=None)
         evaluation = eval_rows(config, workers)
         progress.update(step, total=1, completed=1)
-        exclude = _eval_keys(config.task, evaluation)
+        exclude = frozenset(_leakage_keys(config.task, chain(*evaluation.values())))
 
         step = progress.add_task(f"{config.task}: training rows", total=config.train_size)
         chunk_fn = _sokoban_train_chunk if config.task == "sokoban" else _points_train_chunk
@@ -418,7 +392,7 @@ def build_task(config: BuildConfig, work_dir: Path | None = None, console: Any =
             chunk_fn, config, exclude, workers, lambda n: progress.update(step, completed=n)
         )
 
-    overlaps = len(_train_keys(config.task, train) & exclude)
+    overlaps = len(_leakage_keys(config.task, train) & exclude)
     if overlaps:  # the filter above makes this impossible; the check proves it on every build
         raise BuildError(f"{config.task}: {overlaps} evaluation instances leaked into training")
     result = TaskBuild(config)
@@ -453,38 +427,18 @@ def build_task(config: BuildConfig, work_dir: Path | None = None, console: Any =
     return result
 
 
-class _progress:
-    """A rich progress bar on stderr, or nothing when no console is given."""
+def _progress(console: Any) -> Any:
+    """A rich progress bar on stderr; disabled (renders nothing) when no console is given."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    def __init__(self, console: Any) -> None:
-        self.console = console
-
-    def __enter__(self) -> Any:
-        if self.console is None:
-            return _NoProgress()
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-        self.bar = Progress(
-            "{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=self.console,
-            transient=False,
-        )
-        return self.bar.__enter__()
-
-    def __exit__(self, *exc: object) -> None:
-        if self.console is not None:
-            self.bar.__exit__(*exc)
-
-
-class _NoProgress:
-    def add_task(self, *args: object, **kwargs: object) -> int:
-        return 0
-
-    def update(self, *args: object, **kwargs: object) -> None:
-        pass
+    return Progress(
+        "{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        disable=console is None,
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -531,9 +485,9 @@ def write_task(result: TaskBuild, task_dir: Path) -> dict:
         for split, rows in splits.items():
             write_parquet(rows, task_dir / "data" / name / f"{split}-00000-of-00001.parquet")
     if result.rejected:
-        with open(task_dir / "rejected.jsonl", "w") as f:
-            for sample in result.rejected:
-                f.write(json.dumps(sample, ensure_ascii=False, sort_keys=True) + "\n")
+        from teachers import write_jsonl
+
+        write_jsonl(task_dir / "rejected.jsonl", result.rejected)
     options = config.data_options()
     digest = fingerprint(options)
     info = {
