@@ -53,8 +53,6 @@ def split_stats(task: str, rows: list[dict]) -> dict[str, Any]:
         stats["rule"] = _histogram(pl.Series("rule", [row["template"]["rule"] for row in rows]))
         target = pl.Series("target", [row["instance"]["target"] for row in rows])
         stats["target"] = _histogram(target)
-    if "teacher_tokens" in meta.columns:
-        stats["teacher_tokens"] = _summary(meta["teacher_tokens"])
     wording = pl.Series("wording", [row["template"]["wording"] for row in rows])
     stats["wording"] = _histogram(wording)
     return stats

@@ -182,21 +182,22 @@ def show(
     """Print rendered rows of a built or pulled task folder (or a Hub id OWNER/NAME[@rev])."""
     import pyarrow.parquet as pq
 
-    data = _task_dir(path, task) / "data"
-    configs = sorted(p.name for p in data.iterdir() if p.is_dir())
-    config_name = config_name or configs[0]
+    from datagen.cards import parquet_files
+
+    task_dir = _task_dir(path, task)
+    configs = parquet_files(task_dir)  # {config: {split: [files]}}
+    config_name = config_name or sorted(configs)[0]
     if config_name not in configs:
         raise click.BadParameter(
-            f"no config {config_name!r}; have {', '.join(configs)}", param_hint="--config"
+            f"no config {config_name!r}; have {', '.join(sorted(configs))}", param_hint="--config"
         )
-    files = sorted((data / config_name).glob("*.parquet"))
-    splits = sorted({f.name.split("-")[0] for f in files})
+    splits = sorted(configs[config_name])
     split = split or splits[0]
     if split not in splits:
         raise click.BadParameter(
             f"no split {split!r}; have {', '.join(splits)}", param_hint="--split"
         )
-    rows = pq.read_table(next(f for f in files if f.name.split("-")[0] == split)).slice(0, count)
+    rows = pq.read_table(task_dir / configs[config_name][split][0]).slice(0, count)
     for row in rows.to_pylist():
         click.echo(f"=== {row['id']}  {row['task']}/{row['variant']}  ({config_name}/{split})")
         for message in row["prompt"] + (row.get("completion") or []):
