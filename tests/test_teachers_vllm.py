@@ -16,18 +16,15 @@ import sys
 import tempfile
 import time
 import urllib.request
-from pathlib import Path
 
 import pytest
+from conftest import VLLM_ENV, run_vllm_script
 
 from datagen.tiny_model import free_port, tiny_model_path
 from teachers import SamplingConfig, TeacherConfig, TeacherError, make_teacher
 from teachers.vllm_engine import check_available, is_cpu_build
 
-ROOT = Path(__file__).resolve().parents[1]
 HAS_VLLM = importlib.util.find_spec("vllm") is not None
-# Small KV cache and no torch.compile: the engine starts in about a minute on 2 cores.
-VLLM_ENV = {"OMP_NUM_THREADS": "1", "VLLM_CPU_KVCACHE_SPACE": "1"}
 
 
 @pytest.mark.skipif(HAS_VLLM, reason="checks the message shown where vLLM is missing")
@@ -97,19 +94,8 @@ if __name__ == "__main__":
 @pytest.mark.vllm
 @pytest.mark.slow
 def test_in_process_engine_on_cpu(tmp_path):
-    model = tiny_model_path()
-    script = tmp_path / "run_vllm.py"
-    script.write_text(_IN_PROCESS)
     out = tmp_path / "out.json"
-    env = {**os.environ, **VLLM_ENV, "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(
-        [sys.executable, str(script), str(model), str(out)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=580,
-        cwd=tmp_path,
-    )
+    proc = run_vllm_script(tmp_path, _IN_PROCESS, str(tiny_model_path()), str(out))
     assert proc.returncode == 0, proc.stderr[-3000:]
     data = json.loads(out.read_text())
     assert data["device"] == "cpu"
