@@ -100,7 +100,7 @@ def test_every_answer_only_label_verifies(built):
             assert row["completion"][0]["content"] == task.render_answer(row)
             assert task.score(row, row["completion"][0]["content"]).correct
             assert row["prompt"][0]["content"].endswith(
-                "Strictly follow this format." if task_name == "sokoban" else "}"
+                "Strictly follow this format. " if task_name == "sokoban" else "}\n"
             )
 
 
