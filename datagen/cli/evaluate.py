@@ -64,6 +64,14 @@ BACKENDS = ("transformers", "vllm", "oracle", "frozen")
     callback=json_object,
     help="Extra chat-template variables as JSON, e.g. '{\"enable_thinking\": false}' (Qwen3).",
 )
+@click.option(
+    "--prompt-format",
+    type=click.Choice(["chat", "study"]),
+    default="chat",
+    show_default=True,
+    help="chat: the tokenizer's chat template; study: the study's raw string with its "
+    "<think>/<answer> prefill, which the answer parser reads with the continuation.",
+)
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--device", default="auto", show_default=True)
 @click.option(

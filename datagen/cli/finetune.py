@@ -71,6 +71,14 @@ from datagen.finetune import DEFAULT_MODEL
     callback=json_object,
     help="Extra chat-template variables as JSON, e.g. '{\"enable_thinking\": false}' (Qwen3).",
 )
+@click.option(
+    "--prompt-format",
+    type=click.Choice(["chat", "study"]),
+    default="chat",
+    show_default=True,
+    help="chat: the tokenizer's chat template; study: the study's raw string with its "
+    "<think>/<answer> prefill (needs <|im_start|>/<|im_end|> tokens). Give the same to eval.",
+)
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--limit", default=None, type=int, help="Train on the first N rows only.")
 @click.option("--max-steps", default=None, type=int, help="Stop after N optimizer steps.")

@@ -18,9 +18,10 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from datagen.evaluate.policies import SCRIPTED, Policy, PolicyError, make_policy
+from datagen.evaluate.policies import SCRIPTED, Policy, PolicyError, check_prompts, make_policy
 from datagen.evaluate.report import markdown, summarize
 from datagen.evaluate.rollouts import Episode, run
+from datagen.prompts import FORMATS
 
 BACKENDS = ("transformers", "vllm", *SCRIPTED)
 
@@ -62,6 +63,7 @@ class EvalConfig:
     dtype: str = "auto"  # auto | bf16 | fp32
     out: str | None = None  # folder for results.json, results.md, episodes.jsonl
     chat_template_kwargs: dict | None = None  # as given to `datagen finetune`, if any
+    prompt_format: str = "chat"  # chat | study (datagen.prompts), as given to `datagen finetune`
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -80,6 +82,8 @@ class EvalConfig:
             raise ValueError("max_turns, max_new_tokens and batch_size must be >= 1")
         if self.dtype not in ("auto", "bf16", "fp32"):
             raise ValueError(f"dtype: auto|bf16|fp32, got {self.dtype!r}")
+        if self.prompt_format not in FORMATS:
+            raise ValueError(f"prompt_format: chat|study, got {self.prompt_format!r}")
 
 
 def task_dirs(data: str, task: str | None) -> list[Path]:
@@ -153,6 +157,8 @@ def evaluate(cfg: EvalConfig, policy: Policy | None = None) -> dict:
 
         rows = [with_think(row, think) for row in rows]
     if policy is None:
+        if cfg.backend not in SCRIPTED:  # a bad tokenizer fails here, before the model loads
+            check_prompts(cfg.model, rows, cfg.prompt_format, cfg.chat_template_kwargs)
         policy = make_policy(
             cfg.backend,
             cfg.model,
@@ -163,18 +169,22 @@ def evaluate(cfg: EvalConfig, policy: Policy | None = None) -> dict:
             cfg.device,
             cfg.dtype,
             cfg.chat_template_kwargs,
+            cfg.prompt_format,
         )
     t0 = time.perf_counter()
-    episodes = run(policy, rows, cfg.max_turns, cfg.progress)
+    episodes = run(policy, rows, cfg.max_turns, cfg.progress, cfg.prompt_format)
     seconds = time.perf_counter() - t0
     metrics = summarize(episodes)
     if cfg.backend in SCRIPTED:
         title = f"{cfg.backend} policy on {cfg.data}"
     else:
         title = f"{cfg.model} on {cfg.data} ({cfg.backend}, temperature {cfg.temperature})"
+    if cfg.prompt_format != "chat":
+        title += f", {cfg.prompt_format} prompts"
     table = markdown(metrics, title)
     results = {
         "config": asdict(cfg),
+        "prompt_format": cfg.prompt_format,
         "data_dirs": [str(d) for d in dirs],
         "seconds": round(seconds, 3),
         "metrics": metrics,
