@@ -7,7 +7,8 @@
 Modules: `policies` (transformers, vLLM and scripted backends behind one `generate` method),
 `rollouts` (multi-turn Sokoban and single-turn General Points episodes, all stepped together),
 `report` (metrics per variant and the Table-1-style Markdown). With `out` set, writes
-`results.json`, `results.md` and `episodes.jsonl` there.
+`results.json`, `results.md` and `episodes.jsonl` there. `prompt_format="study"` shows models
+the study's own prompt strings and prefill (datagen.prompts) instead of the chat template.
 """
 
 from __future__ import annotations
