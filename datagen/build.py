@@ -49,6 +49,8 @@ class BuildConfig:
     legends: tuple[str, ...] = ("paper",)  # opt-in (Sokoban): grid symbol legends
     targets: tuple[int, ...] = (24,)  # opt-in (points): training targets
     variants: tuple[str, ...] | None = None  # evaluation variants to build; None = all
+    min_moves: int = 1  # Sokoban training levels: the shortest optimal length kept
+    max_moves: int = 30  # Sokoban training levels: the longest (the study's label cap)
     workers: int = 2
     cot: dict | None = None  # teacher, sampling and rejection options (see datagen.cli.build)
 
@@ -78,6 +80,8 @@ class BuildConfig:
                 )
         if self.task == "points" and any(t < 1 for t in self.targets):
             raise ValueError("targets must be positive integers")
+        if self.task == "sokoban":
+            _check_moves(self.min_moves, self.max_moves)
         known = {v.name for v in (SOKOBAN_EVAL if self.task == "sokoban" else POINTS_EVAL)}
         for variant in self.variants or ():
             if variant not in known:
@@ -107,9 +111,27 @@ class BuildConfig:
             options["cot"] = cot
         if self.task == "points":
             options.pop("legends")
+            options.pop("min_moves")
+            options.pop("max_moves")
         else:
             options.pop("targets")
         return options
+
+
+def _check_moves(min_moves: int, max_moves: int) -> None:
+    """Refuse move filters that no training level (6x6, one box) can meet, before any work."""
+    from solvers.sokoban.generator import longest_level
+
+    longest = longest_level(6, 6, 1)
+    if min_moves < 1:
+        raise ValueError(f"--min-moves must be >= 1, got {min_moves}")
+    if max_moves < min_moves:
+        raise ValueError(f"--max-moves {max_moves} is below --min-moves {min_moves}")
+    if min_moves > longest:
+        raise ValueError(
+            f"--min-moves {min_moves}: no generated 6x6 one-box level is longer than "
+            f"{longest} moves"
+        )
 
 
 @dataclass
@@ -171,7 +193,7 @@ def _sokoban_train_chunk(job: tuple[BuildConfig, int, frozenset[str]]) -> tuple[
     rows, skipped = [], 0
     for i in range(start, start + CHUNK):
         level_seed = derive_seed(config.seed, "sokoban", "train", i)
-        level = generate_level(level_seed, 6, 6, 1)
+        level = generate_level(level_seed, 6, 6, 1, config.min_moves, config.max_moves)
 
         def template_for(step: int, i: int = i) -> dict:
             rng = derive_rng(config.seed, "sokoban", "template", i, step)
