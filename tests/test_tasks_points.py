@@ -65,6 +65,7 @@ def test_draws_force_a_face_card_or_a_large_one_as_the_study_did():
 
 
 def test_card_names_and_unknown_draw():
-    assert [points.card_name(v) for v in (1, 10, 11, 12, 13, 14)] == ["A", "10", "J", "Q", "K", "14"]
+    names = [points.card_name(v) for v in (1, 10, 11, 12, 13, 14)]
+    assert names == ["A", "10", "J", "Q", "K", "14"]
     with pytest.raises(ValueError, match="unknown draw"):
         points.draw_hand(Random(0), 4, "faces")
