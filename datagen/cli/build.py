@@ -92,6 +92,20 @@ from datagen.cli.options import comma_separated
     default=None,
     help="Opt-in (points): training targets, e.g. 24,12,36.",
 )
+@click.option(
+    "--min-moves",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Sokoban training levels: the shortest optimal solution kept.",
+)
+@click.option(
+    "--max-moves",
+    type=int,
+    default=30,
+    show_default=True,
+    help="Sokoban training levels: the longest optimal solution kept (the study's cap).",
+)
 @click.option("--workers", type=click.IntRange(1), default=2, show_default=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--overwrite", is_flag=True, help="Replace a non-empty --out.")
@@ -133,6 +147,8 @@ def build(task: str, cot: bool, out: Path, overwrite: bool, **options: object) -
                 legends=(options["legends"] or ("paper",)) if name == "sokoban" else ("paper",),
                 targets=(options["targets"] or (24,)) if name == "points" else (24,),
                 workers=int(options["workers"]),
+                min_moves=int(options["min_moves"]),
+                max_moves=int(options["max_moves"]),
                 cot=cot_options if cot else None,
             )
             for name in tasks

@@ -46,10 +46,10 @@ BACKENDS = ("transformers", "vllm", "oracle", "frozen")
 @click.option("--max-turns", default=30, show_default=True, type=int, help="Sokoban turn limit.")
 @click.option(
     "--max-new-tokens",
-    default=4096,
-    show_default=True,
+    default=None,
     type=int,
-    help="Per turn; the study's CoT budget (a cut-off thinking counts as a format failure).",
+    help="Per turn [default: the study's budgets, 4096 for Sokoban, 8192 for General Points]; "
+    "a cut-off thinking counts as a format failure.",
 )
 @click.option(
     "--batch-size",

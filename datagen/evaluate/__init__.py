@@ -42,6 +42,10 @@ __all__ = [
 ]
 
 
+# The study's generation budgets per turn: 4,096 new tokens for Sokoban, 8,192 for General Points.
+MAX_NEW_TOKENS = {"sokoban": 4096, "points": 8192}
+
+
 class EvalError(ValueError):
     """Bad input to the harness (unknown variant, no eval config, ...)."""
 
@@ -57,7 +61,7 @@ class EvalConfig:
     limit: int | None = None  # episodes per variant (the first N rows of each split)
     temperature: float = 0.5  # the study's evaluation temperature; 0 = greedy
     max_turns: int = 30  # Sokoban episode limit
-    max_new_tokens: int = 4096  # the study's CoT budget; answer-only models stop long before
+    max_new_tokens: int | None = None  # None = the study's budget per task (MAX_NEW_TOKENS)
     batch_size: int = 32  # prompts per generate call of the transformers backend
     seed: int = 0
     device: str = "auto"
@@ -79,7 +83,8 @@ class EvalConfig:
             raise ValueError("limit must be >= 1")
         if self.temperature < 0:
             raise ValueError("temperature must be >= 0")
-        if self.max_turns < 1 or self.max_new_tokens < 1 or self.batch_size < 1:
+        too_few = self.max_new_tokens is not None and self.max_new_tokens < 1
+        if self.max_turns < 1 or too_few or self.batch_size < 1:
             raise ValueError("max_turns, max_new_tokens and batch_size must be >= 1")
         if self.dtype not in ("auto", "bf16", "fp32"):
             raise ValueError(f"dtype: auto|bf16|fp32, got {self.dtype!r}")
@@ -157,14 +162,28 @@ def evaluate(cfg: EvalConfig, policy: Policy | None = None) -> dict:
         from datagen.build import with_think
 
         rows = [with_think(row, think) for row in rows]
-    if policy is None:
-        if cfg.backend not in SCRIPTED:  # a bad tokenizer fails here, before the model loads
-            check_prompts(cfg.model, rows, cfg.prompt_format, cfg.chat_template_kwargs)
-        policy = make_policy(
+    if policy is None and cfg.backend not in SCRIPTED:
+        # A bad tokenizer fails here, before the model loads.
+        check_prompts(cfg.model, rows, cfg.prompt_format, cfg.chat_template_kwargs)
+    budgets = {
+        task: cfg.max_new_tokens or MAX_NEW_TOKENS[task]
+        for task in dict.fromkeys(r["task"] for r in rows)
+    }
+    # One policy per budget (a policy's budget is fixed when it is made): tasks with different
+    # budgets run one after the other, in row order.
+    groups = (
+        [rows]
+        if policy is not None or len(set(budgets.values())) == 1
+        else [[r for r in rows if r["task"] == task] for task in budgets]
+    )
+    episodes: list[Episode] = []
+    seconds = 0.0
+    for group in groups:
+        group_policy = policy or make_policy(
             cfg.backend,
             cfg.model,
             cfg.temperature,
-            cfg.max_new_tokens,
+            budgets[group[0]["task"]],
             cfg.batch_size,
             cfg.seed,
             cfg.device,
@@ -172,9 +191,10 @@ def evaluate(cfg: EvalConfig, policy: Policy | None = None) -> dict:
             cfg.chat_template_kwargs,
             cfg.prompt_format,
         )
-    t0 = time.perf_counter()
-    episodes = run(policy, rows, cfg.max_turns, cfg.progress, cfg.prompt_format)
-    seconds = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        episodes += run(group_policy, group, cfg.max_turns, cfg.progress, cfg.prompt_format)
+        seconds += time.perf_counter() - t0
+        del group_policy  # free a model before the next group loads it again
     metrics = summarize(episodes)
     if cfg.backend in SCRIPTED:
         title = f"{cfg.backend} policy on {cfg.data}"
@@ -187,6 +207,7 @@ def evaluate(cfg: EvalConfig, policy: Policy | None = None) -> dict:
         "config": asdict(cfg),
         "prompt_format": cfg.prompt_format,
         "data_dirs": [str(d) for d in dirs],
+        "max_new_tokens": budgets,
         "seconds": round(seconds, 3),
         "metrics": metrics,
     }
