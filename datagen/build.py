@@ -471,6 +471,7 @@ def _split_volatile(stats: dict) -> tuple[dict, dict]:
 def write_task(result: TaskBuild, task_dir: Path) -> dict:
     """Parquet files, build.json and the card of one task; returns build.json's content."""
     from datagen.cards import write_card
+    from datagen.figures.cards import write_card_figures
     from datagen.stats import split_stats
     from datagen.versioning import dataset_version, fingerprint
 
@@ -516,6 +517,7 @@ def write_task(result: TaskBuild, task_dir: Path) -> dict:
         info["teacher"], run["teacher"] = _split_volatile(result.teacher)
     (task_dir / "build.json").write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n")
     (task_dir / "run.json").write_text(json.dumps(run, indent=2) + "\n")
+    write_card_figures(task_dir)  # before the card, which links to them
     write_card(task_dir)
     return info
 
