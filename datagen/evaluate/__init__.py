@@ -187,5 +187,8 @@ def evaluate(cfg: EvalConfig, policy: Policy | None = None) -> dict:
         with (out / "episodes.jsonl").open("w") as f:
             for episode in episodes:
                 f.write(json.dumps(episode.record(), ensure_ascii=False) + "\n")
-        print(f"wrote {out}/results.json, results.md, episodes.jsonl", file=sys.stderr)
+        from datagen.figures import results_figure
+
+        results_figure(metrics, out / "results.png", title)
+        print(f"wrote {out}/results.json, results.md, results.png, episodes.jsonl", file=sys.stderr)
     return {**results, "markdown": table, "episodes": [e.record() for e in episodes]}

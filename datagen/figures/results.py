@@ -23,9 +23,12 @@ def _bar_panel(ax: Any, variants: Mapping[str, Mapping[str, Any]], task: str) ->
     names = [v for _, members in order for v in members]
     x = list(range(len(names)))
     width = 0.38
-    for offset, key in ((-width / 2, "success"), (width / 2, "validity")):
+    for offset, key, label in (
+        (-width / 2, "success", "success (% of episodes)"),
+        (width / 2, "validity", "instruction validity (% of turns)"),
+    ):
         heights = [100 * float(variants[v].get(key, 0.0)) for v in names]
-        ax.bar([i + offset for i in x], heights, width, label=key, color=COLOURS[key])
+        ax.bar([i + offset for i in x], heights, width, label=label, color=COLOURS[key])
     start = 0
     for group, members in order:
         end = start + len(members)
@@ -33,14 +36,14 @@ def _bar_panel(ax: Any, variants: Mapping[str, Mapping[str, Any]], task: str) ->
             ax.axvspan(start - 0.5, end - 0.5, color=FAKE_SHADE, zorder=0)
         if start:
             ax.axvline(start - 0.5, color="#999999", linewidth=0.8)
-        ax.text((start + end - 1) / 2, 103, group, ha="center", va="bottom", fontsize=8)
+        label = "ID" if group == "in distribution" else group
+        ax.text((start + end - 1) / 2, 103, label, ha="center", va="bottom", fontsize=8)
         start = end
     ax.set_xticks(x, names, rotation=35, ha="right")
     ax.set_xlim(-0.6, len(names) - 0.4)
     ax.set_ylim(0, 112)
-    ax.set_ylabel("% of episodes (success) / turns (validity)")
+    ax.set_ylabel("%")
     ax.set_title(task, loc="left", fontweight="bold")
-    ax.legend(loc="upper right", fontsize=8, ncols=2, bbox_to_anchor=(1.0, 0.93))
 
 
 def results_figure(metrics: Metrics, path: Path, title: str | None = None) -> Path:
@@ -51,6 +54,8 @@ def results_figure(metrics: Metrics, path: Path, title: str | None = None) -> Pa
         axes = figure.subplots(max(1, len(tasks)), 1, squeeze=False)[:, 0]
         for ax, task in zip(axes, tasks, strict=False):
             _bar_panel(ax, metrics[task], task)
+        handles, labels = axes[0].get_legend_handles_labels()
+        figure.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=8)
         if title:
             figure.suptitle(title, fontsize=9)
         return save(figure, path)
@@ -80,11 +85,14 @@ def runs_heatmap(runs: Mapping[str, Metrics], path: Path) -> Path:
 def _heatmap(ax: Any, runs: Mapping[str, Metrics], names: list[str], task: str, variants, key):
     values = [[runs[run].get(task, {}).get(v, {}).get(key) for run in names] for v in variants]
     grid = [[float("nan") if x is None else 100 * float(x) for x in row] for row in values]
-    image = ax.imshow(grid, cmap="viridis", vmin=0, vmax=100, aspect="auto")
+    from matplotlib import colormaps
+
+    cmap = colormaps["viridis"].with_extremes(bad="#dddddd")  # grey: the run has no such variant
+    image = ax.imshow(grid, cmap=cmap, vmin=0, vmax=100, aspect="auto")
     for i, row in enumerate(grid):
         for j, value in enumerate(row):
             text = "—" if value != value else f"{value:.0f}"
-            colour = "white" if value != value or value < 60 else "black"
+            colour = "white" if value == value and value < 60 else "black"
             ax.text(j, i, text, ha="center", va="center", fontsize=8, color=colour)
     ax.set_xticks(range(len(names)), names, rotation=30, ha="right")
     ax.set_yticks(range(len(variants)), variants)
