@@ -1,8 +1,9 @@
 """`datagen plot RUN`: training curves of a fine-tuning run (the study's Figure 2).
 
-Reads RUN/train_log.jsonl (loss per step, and in-loop eval figures when the run was started with
-`--eval-every`) and RUN/checkpoint_eval.jsonl (what `datagen eval --checkpoints` measured), and
-draws loss, success and instruction validity against the optimizer step into RUN/curves.png.
+Reads RUN/train_log.jsonl (loss per step, and in-loop eval figures when the run was started
+with `--eval-every`) and RUN/checkpoint-eval/checkpoint_eval.jsonl (what `datagen eval
+--checkpoints` measured), and draws loss, success and instruction validity against the
+optimizer step into RUN/curves.png.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import click
 
-LOGS = ("train_log.jsonl", "checkpoint_eval.jsonl")
+LOGS = ("train_log.jsonl", "checkpoint-eval/checkpoint_eval.jsonl")
 
 
 def read_log(path: Path) -> list[dict]:

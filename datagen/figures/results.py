@@ -122,6 +122,8 @@ def training_curves(entries: list[Mapping[str, Any]], path: Path, title: str | N
         axes[0].set_xlabel("optimizer step")
         axes[0].set_ylabel("loss (mean over completion tokens)")
         axes[0].set_title("training loss", loc="left", fontweight="bold")
+        for ax in axes:
+            ax.xaxis.get_major_locator().set_params(integer=True)
         i = 1
         for metric, lines in series.items():
             if not lines:
