@@ -531,6 +531,9 @@ def build(
     cache lives in another sibling (`.<name>.work/`), which survives a kill so that the same
     command resumes.
     """
+    from datagen.figures.style import preload
+
+    preload()  # matplotlib loads while the workers generate; the card figures need it at the end
     out = out.resolve()
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
         raise BuildError(f"{out} exists and is not empty; pass --overwrite to replace it")

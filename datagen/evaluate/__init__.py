@@ -132,6 +132,10 @@ def evaluate(cfg: EvalConfig, policy: Policy | None = None) -> dict:
     """
     from datagen.finetune import available
 
+    if cfg.out:
+        from datagen.figures.style import preload
+
+        preload()  # matplotlib loads while the model plays; results.png needs it at the end
     dirs = task_dirs(cfg.data, cfg.task)
     have = {d: {s.replace("_", "-") for s in available(d).get("eval", [])} for d in dirs}
     unknown = [v for v in cfg.variants if not any(v in names for names in have.values())]

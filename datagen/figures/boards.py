@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from datagen.figures.style import canvas, save
+from datagen.figures.style import canvas, save, set_margins
 
 WALL, FLOOR, TARGET, BOX, BOX_DONE, PLAYER = (
     "#5b4a3f",
@@ -89,7 +89,7 @@ def caption(row: Mapping[str, Any]) -> str:
     template = row.get("template") or {}
     faces = template.get("faces")
     rule = "J/Q/K = " + "/".join(map(str, faces)) if faces else template.get("rule", "")
-    return f"{row.get('variant', '')}: target {instance.get('target', '?')}, {rule}"
+    return f"{row.get('variant', '')}\ntarget {instance.get('target', '?')}, {rule}"
 
 
 def boards_figure(rows: Sequence[Mapping[str, Any]], path: Path, columns: int = 4) -> Path:
@@ -99,9 +99,15 @@ def boards_figure(rows: Sequence[Mapping[str, Any]], path: Path, columns: int = 
     columns = max(1, min(columns, len(rows)))
     lines = -(-len(rows) // columns)
     points = rows[0].get("task") == "points"
-    height = PANEL * (0.6 if points else 1.0)
-    with canvas(PANEL * columns, height * lines + 0.2) as figure:
+    if points:  # a row of cards, two caption lines above it
+        cards = max(len((row.get("instance") or {}).get("cards", [])) for row in rows)
+        width, height, top = max(PANEL, 0.55 * cards + 0.4), 1.5, 0.45
+    else:
+        width, height, top = PANEL, PANEL, 0.25
+    with canvas(width * columns, height * lines + top - 0.05, constrained=False) as figure:
         axes = figure.subplots(lines, columns, squeeze=False).ravel()
+        set_margins(figure, lines, 0.05, 0.05, 0.05, top, gap=top)
+        figure.subplots_adjust(wspace=0.08)
         for ax, row in zip(axes, rows, strict=False):
             instance = row.get("instance") or {}
             if points:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from datagen.figures.style import COLOURS, canvas, save
+from datagen.figures.style import COLOURS, canvas, save, set_margins
 
 FOLDER = "figures"
 # Every figure a card may show, in the card's order, with its caption.
@@ -46,8 +46,9 @@ def _distributions(
     path: Path, series: list[tuple[str, Mapping[str, Any]]], xlabel: str, ylabel: str
 ) -> Path:
     """One axes: each (label, {value: count}) as its share of rows per value, on one scale."""
-    with canvas(6.4, 3.2) as figure:
+    with canvas(6.4, 3.2, constrained=False) as figure:
         ax = figure.subplots()
+        set_margins(figure, 1, 0.65, 0.15, 0.5, 0.3)
         labels = sorted({str(k) for _, h in series for k in h}, key=_order)
         numeric = all(label.isdigit() for label in labels)
         # Numbers keep their spacing; card ranks and bins get one slot each, shared by all series.
@@ -172,8 +173,9 @@ def write_card_figures(task_dir: Path) -> list[tuple[str, str]]:
 
 def _rules(path: Path, histogram: Mapping[str, Any]) -> Path:
     items = sorted(histogram.items(), key=lambda kv: (-kv[1], kv[0]))
-    with canvas(5.0, 0.3 * len(items) + 1.0) as figure:
+    with canvas(5.0, 0.3 * len(items) + 1.0, constrained=False) as figure:
         ax = figure.subplots()
+        set_margins(figure, 1, 1.35, 0.15, 0.5, 0.3)
         ax.barh([k for k, _ in items][::-1], [v for _, v in items][::-1], color=COLOURS["success"])
         ax.set_xlabel("training rows")
         ax.set_title("face-card rule (J, Q, K values)", fontsize=8, loc="left")

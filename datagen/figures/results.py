@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from datagen.figures.style import COLOURS, FAKE_SHADE, canvas, grouped, save
+from datagen.figures.style import COLOURS, FAKE_SHADE, canvas, grouped, save, set_margins
 
 Metrics = Mapping[str, Mapping[str, Mapping[str, Any]]]  # {task: {variant: {metric: value}}}
 
@@ -50,12 +50,15 @@ def results_figure(metrics: Metrics, path: Path, title: str | None = None) -> Pa
     """Success and validity per variant, one panel per task (results.json's `metrics`)."""
     tasks = [t for t in metrics if metrics[t]]
     width = max(6.0, 0.55 * max((len(metrics[t]) for t in tasks), default=1) + 2)
-    with canvas(width, 3.4 * max(1, len(tasks)) + (0.3 if title else 0)) as figure:
-        axes = figure.subplots(max(1, len(tasks)), 1, squeeze=False)[:, 0]
+    rows = max(1, len(tasks))
+    with canvas(width, 3.4 * rows + (0.3 if title else 0), constrained=False) as figure:
+        axes = figure.subplots(rows, 1, squeeze=False)[:, 0]
+        # Room for the rotated variant names below each panel and the legend at the bottom.
+        set_margins(figure, rows, 0.6, 0.15, 1.15, 0.35 + (0.3 if title else 0), gap=1.05)
         for ax, task in zip(axes, tasks, strict=False):
             _bar_panel(ax, metrics[task], task)
         handles, labels = axes[0].get_legend_handles_labels()
-        figure.legend(handles, labels, loc="outside lower center", ncols=2, fontsize=8)
+        figure.legend(handles, labels, loc="lower center", ncols=2, fontsize=8)
         if title:
             figure.suptitle(title, fontsize=9)
         return save(figure, path)

@@ -36,9 +36,28 @@ def grouped(variants: list[str]) -> list[tuple[str, list[str]]]:
     return [(g, members) for g, members in groups if members]
 
 
+def preload() -> None:
+    """Import matplotlib in a background thread, so that a figure drawn later does not wait.
+
+    A build or an evaluation calls this when it starts; its own work (worker processes, model
+    generation) runs meanwhile, and Python's import lock makes a later import wait for this one.
+    """
+    import threading
+
+    def load() -> None:
+        import matplotlib.backends.backend_agg
+        import matplotlib.figure  # noqa: F401
+
+    threading.Thread(target=load, name="matplotlib-preload", daemon=True).start()
+
+
 @contextmanager
-def canvas(width: float, height: float) -> Iterator[Any]:
-    """A Figure on the Agg canvas under matplotlib's defaults (the user's rc file ignored)."""
+def canvas(width: float, height: float, constrained: bool = True) -> Iterator[Any]:
+    """A Figure on the Agg canvas under matplotlib's defaults (the user's rc file ignored).
+
+    `constrained=False` leaves the layout to `set_margins`, which is much cheaper than
+    matplotlib's constrained layout (most of a figure's cost is measuring text for it).
+    """
     import matplotlib
 
     with matplotlib.rc_context():
@@ -47,9 +66,25 @@ def canvas(width: float, height: float) -> Iterator[Any]:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
-        figure = Figure(figsize=(width, height), dpi=DPI, layout="constrained")
+        layout = "constrained" if constrained else None
+        figure = Figure(figsize=(width, height), dpi=DPI, layout=layout)
         FigureCanvasAgg(figure)
         yield figure
+
+
+def set_margins(
+    figure: Any, rows: int, left: float, right: float, bottom: float, top: float, gap: float = 0
+) -> None:
+    """Fixed margins in inches around `rows` rows of axes, `gap` inches between the rows."""
+    width, height = figure.get_size_inches()
+    row_height = (height - bottom - top - gap * (rows - 1)) / rows
+    figure.subplots_adjust(
+        left=left / width,
+        right=1 - right / width,
+        bottom=bottom / height,
+        top=1 - top / height,
+        hspace=gap / row_height if rows > 1 else 0,
+    )
 
 
 def save(figure: Any, path: Path) -> Path:
