@@ -103,6 +103,7 @@ def test_boards_and_hands_are_drawn_and_change_with_the_rows(tmp_path: Path) -> 
     assert png_size(a) == png_size(b) == (440, 240)  # two 2.2-inch panels + caption strip
     assert a.read_bytes() != b.read_bytes()
     hand = {"task": "points", "variant": "id", "instance": {"cards": ["A", "J", "7", "2"]}}
-    assert png_size(boards_figure([hand], tmp_path / "h.png"))[0] == 220
+    # A hand of four cards: 0.55 inch a card and 0.4 of border, one panel.
+    assert png_size(boards_figure([hand], tmp_path / "h.png")) == (260, 190)
     with pytest.raises(ValueError):
         boards_figure([], tmp_path / "none.png")
