@@ -533,6 +533,7 @@ def _split_volatile(stats: dict) -> tuple[dict, dict]:
 def write_task(result: TaskBuild, task_dir: Path) -> dict:
     """Parquet files, build.json and the card of one task; returns build.json's content."""
     from datagen.cards import write_card
+    from datagen.figures.cards import write_card_figures
     from datagen.stats import split_stats
     from datagen.versioning import dataset_version, fingerprint
 
@@ -578,6 +579,7 @@ def write_task(result: TaskBuild, task_dir: Path) -> dict:
         info["teacher"], run["teacher"] = _split_volatile(result.teacher)
     (task_dir / "build.json").write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n")
     (task_dir / "run.json").write_text(json.dumps(run, indent=2) + "\n")
+    write_card_figures(task_dir)  # before the card, which links to them
     write_card(task_dir)
     return info
 
@@ -591,6 +593,9 @@ def build(
     cache lives in another sibling (`.<name>.work/`), which survives a kill so that the same
     command resumes.
     """
+    from datagen.figures.style import preload
+
+    preload()  # matplotlib loads while the workers generate; the card figures need it at the end
     out = out.resolve()
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
         raise BuildError(f"{out} exists and is not empty; pass --overwrite to replace it")

@@ -85,9 +85,16 @@ class FinetuneConfig:
     resume: bool = False  # continue from the latest OUT/checkpoint-epoch-N
     save: bool = True  # write checkpoints and the final model
     progress: bool = True  # progress bar on stderr
+    # In-loop evaluation (the study's Figure 2): every `eval_every` steps, greedy rollouts on
+    # the `eval` config of DATA, success and validity per variant logged in train_log.jsonl.
+    eval_every: int = 0  # 0: off
+    eval_variants: tuple[str, ...] = ()  # empty: every variant
+    eval_limit: int | None = 20  # episodes per variant
+    eval_max_new_tokens: int = 64  # per turn: enough for answer-only; raise it for CoT models
 
     def __post_init__(self) -> None:
         self.betas = tuple(self.betas)  # type: ignore[assignment]
+        self.eval_variants = tuple(self.eval_variants)
         checks = [
             (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}"),
             (self.lr > 0, f"lr must be > 0, got {self.lr}"),
@@ -102,6 +109,9 @@ class FinetuneConfig:
             (self.limit is None or self.limit >= 1, "limit must be >= 1"),
             (self.max_steps is None or self.max_steps >= 1, "max_steps must be >= 1"),
             (self.prompt_format in FORMATS, f"prompt_format: chat|study, not {self.prompt_format}"),
+            (self.eval_every >= 0, f"eval_every must be >= 0, got {self.eval_every}"),
+            (self.eval_limit is None or self.eval_limit >= 1, "eval_limit must be >= 1"),
+            (self.eval_max_new_tokens >= 1, "eval_max_new_tokens must be >= 1"),
         ]
         for ok, message in checks:
             if not ok:
@@ -457,6 +467,27 @@ def fingerprint_of(cfg: FinetuneConfig, encoded: list) -> str:
     return digest.hexdigest()[:16]
 
 
+def in_loop_evaluator(cfg: FinetuneConfig, task_dir: Path) -> Any:
+    """The harness on the eval config of the training data, under the training prompt's ending."""
+    from datagen.evaluate import EvalError
+    from datagen.evaluate.in_loop import InLoopEval
+
+    ending = "answer-only" if "answer-only" in cfg.config else "think"
+    try:
+        return InLoopEval.create(
+            str(task_dir),
+            cfg.eval_variants,
+            cfg.eval_limit,
+            ending,
+            cfg.model,
+            max_new_tokens=cfg.eval_max_new_tokens,
+            chat_template_kwargs=cfg.chat_template_kwargs,
+            prompt_format=cfg.prompt_format,
+        )
+    except EvalError as error:
+        raise FinetuneError(f"--eval-every: {error}") from None
+
+
 def train(cfg: FinetuneConfig, log: Any = None, on_step: Any = None) -> dict:
     """Fine-tune `cfg.model` on the `train` split of `cfg.config`; returns a summary dict.
 
@@ -485,6 +516,9 @@ def train(cfg: FinetuneConfig, log: Any = None, on_step: Any = None) -> dict:
         say(f"resuming from {checkpoint} (epoch {start_epoch}, step {step})")
     elif cfg.resume:
         say(f"no checkpoint in {out} to resume from: starting from {cfg.model}")
+    evaluator = None
+    if cfg.eval_every:
+        evaluator = in_loop_evaluator(cfg, task_dir)  # bad variants fail before any model work
     torch.manual_seed(cfg.seed)
     net = load_model(source, device, cfg)
     net.train()
@@ -568,6 +602,8 @@ def train(cfg: FinetuneConfig, log: Any = None, on_step: Any = None) -> dict:
             }
             if device.startswith("cuda"):
                 entry["peak_mem_gb"] = round(torch.cuda.max_memory_allocated() / 2**30, 3)
+            if evaluator is not None and (step % cfg.eval_every == 0 or step == stop_at):
+                entry.update(evaluator(net, step))
             if log_file:
                 log_file.write(json.dumps(entry) + "\n")
                 log_file.flush()

@@ -192,8 +192,19 @@ def _task_dir(spec: str, task: str | None = None) -> Path:
 @click.option("--config", "config_name", default=None, help="Config [default: the first].")
 @click.option("--split", default=None, help="Split [default: the first].")
 @click.option("--n", "count", type=click.IntRange(1), default=3, show_default=True)
+@click.option(
+    "--png",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also draw the rows into this PNG (Sokoban boards, General Points cards).",
+)
 def show(
-    path: str, task: str | None, config_name: str | None, split: str | None, count: int
+    path: str,
+    task: str | None,
+    config_name: str | None,
+    split: str | None,
+    count: int,
+    png: Path | None,
 ) -> None:
     """Print rendered rows of a built or pulled task folder (or a Hub id OWNER/NAME[@rev])."""
     import pyarrow.parquet as pq
@@ -213,12 +224,20 @@ def show(
         raise click.BadParameter(
             f"no split {split!r}; have {', '.join(splits)}", param_hint="--split"
         )
-    rows = pq.read_table(task_dir / configs[config_name][split][0]).slice(0, count)
-    for row in rows.to_pylist():
+    rows = pq.read_table(task_dir / configs[config_name][split][0]).slice(0, count).to_pylist()
+    for row in rows:
         click.echo(f"=== {row['id']}  {row['task']}/{row['variant']}  ({config_name}/{split})")
         for message in row["prompt"] + (row.get("completion") or []):
             click.echo(f"--- {message['role']}\n{message['content']}")
         click.echo(f"--- solution {json.dumps(row['solution'], ensure_ascii=False)}\n")
+    if png is not None:
+        from datagen.figures import boards_figure
+
+        try:
+            boards_figure(rows, png)
+        except OSError as error:
+            raise click.ClickException(f"cannot write {png}: {error.strerror or error}") from None
+        click.echo(f"drew {len(rows)} rows into {png}", err=True)
 
 
 @click.command()

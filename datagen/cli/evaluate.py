@@ -83,6 +83,13 @@ BACKENDS = ("transformers", "vllm", "oracle", "frozen")
     type=click.Path(file_okay=False),
     help="Write results.json, results.md and episodes.jsonl here.",
 )
+@click.option(
+    "--checkpoints",
+    is_flag=True,
+    help="MODEL is a `datagen finetune` run: evaluate every checkpoint-epoch-N and the final "
+    "model, write OUT/<checkpoint>/ and OUT/checkpoint_eval.jsonl (OUT default: "
+    "MODEL/checkpoint-eval) and draw OUT/curves.png.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print results JSON instead of Markdown.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def evaluate(**options: object) -> None:
@@ -97,6 +104,7 @@ def evaluate(**options: object) -> None:
     from datagen.evaluate import evaluate as run_eval
 
     as_json = options.pop("as_json")
+    every_checkpoint = options.pop("checkpoints")
     options["progress"] = not options.pop("no_progress")
     from transformers.utils import logging as hf_logging
 
@@ -105,6 +113,17 @@ def evaluate(**options: object) -> None:
         cfg = EvalConfig(**options)  # type: ignore[arg-type]
     except ValueError as error:
         raise click.UsageError(str(error)) from error
+    if every_checkpoint:
+        from datagen.evaluate.checkpoints import evaluate_checkpoints
+
+        if cfg.backend in ("oracle", "frozen"):
+            raise click.UsageError("--checkpoints evaluates a model: not a scripted backend")
+        try:
+            entries = evaluate_checkpoints(cfg)
+        except (EvalError, PolicyError, OSError) as error:
+            raise click.ClickException(str(error).splitlines()[0]) from error
+        click.echo("\n".join(json.dumps(entry) for entry in entries))
+        return
     try:
         results = run_eval(cfg)
     except (EvalError, PolicyError, OSError) as error:

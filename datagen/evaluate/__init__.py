@@ -142,6 +142,10 @@ def evaluate(cfg: EvalConfig, policy: Policy | None = None) -> dict:
     """
     from datagen.finetune import available
 
+    if cfg.out:
+        from datagen.figures.style import preload
+
+        preload()  # matplotlib loads while the model plays; results.png needs it at the end
     dirs = task_dirs(cfg.data, cfg.task)
     have = {d: {s.replace("_", "-") for s in available(d).get("eval", [])} for d in dirs}
     unknown = [v for v in cfg.variants if not any(v in names for names in have.values())]
@@ -219,5 +223,8 @@ def evaluate(cfg: EvalConfig, policy: Policy | None = None) -> dict:
         with (out / "episodes.jsonl").open("w") as f:
             for episode in episodes:
                 f.write(json.dumps(episode.record(), ensure_ascii=False) + "\n")
-        print(f"wrote {out}/results.json, results.md, episodes.jsonl", file=sys.stderr)
+        from datagen.figures import results_figure
+
+        results_figure(metrics, out / "results.png", title)
+        print(f"wrote {out}/results.json, results.md, results.png, episodes.jsonl", file=sys.stderr)
     return {**results, "markdown": table, "episodes": [e.record() for e in episodes]}

@@ -130,28 +130,65 @@ class TransformersPolicy:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
-        self.device = _device(device)
+        device = _device(device)
+        tokenizer = AutoTokenizer.from_pretrained(model, padding_side="left")
+        try:
+            check_tokenizer(tokenizer, prompt_format)
+        except PromptFormatError as error:
+            raise PolicyError(f"{model}: {error}") from error
+        if dtype == "auto":
+            bf16 = device.startswith("cuda") and torch.cuda.is_bf16_supported()
+            dtype = "bf16" if bf16 else "fp32"
+        torch_dtype = {"bf16": torch.bfloat16, "fp32": torch.float32}[dtype]
+        net = AutoModelForCausalLM.from_pretrained(model, dtype=torch_dtype)
+        net.to(device).eval()
+        self._setup(net, tokenizer, device, temperature, max_new_tokens, batch_size, seed)
+        self.template_kwargs = chat_template_kwargs or {}
+        self.prompt_format = prompt_format
+
+    @classmethod
+    def live(
+        cls,
+        net: Any,
+        tokenizer: Any,
+        max_new_tokens: int,
+        batch_size: int = 32,
+        chat_template_kwargs: dict | None = None,
+        prompt_format: str = "chat",
+    ) -> TransformersPolicy:
+        """Greedy generation with a model already in memory (evaluation inside a training run).
+
+        `tokenizer` must pad on the left; the model's own generation config is left untouched.
+        """
+        policy = cls.__new__(cls)
+        device = str(next(net.parameters()).device)
+        policy._setup(net, tokenizer, device, 0.0, max_new_tokens, batch_size, 0)
+        policy.template_kwargs = chat_template_kwargs or {}
+        policy.prompt_format = prompt_format
+        return policy
+
+    def _setup(
+        self,
+        net: Any,
+        tokenizer: Any,
+        device: str,
+        temperature: float,
+        max_new_tokens: int,
+        batch_size: int,
+        seed: int,
+    ) -> None:
+        import copy
+
+        self.model, self.tokenizer, self.device = net, tokenizer, device
         self.temperature = temperature
         self.max_new_tokens = max_new_tokens
         self.batch_size = batch_size
         self.seed = seed
         self.calls = 0
-        self.template_kwargs = chat_template_kwargs or {}
-        self.prompt_format = prompt_format
-        self.tokenizer = AutoTokenizer.from_pretrained(model, padding_side="left")
-        try:
-            check_tokenizer(self.tokenizer, prompt_format)
-        except PromptFormatError as error:
-            raise PolicyError(f"{model}: {error}") from error
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
-        if dtype == "auto":
-            bf16 = self.device.startswith("cuda") and torch.cuda.is_bf16_supported()
-            dtype = "bf16" if bf16 else "fp32"
-        torch_dtype = {"bf16": torch.bfloat16, "fp32": torch.float32}[dtype]
-        self.model = AutoModelForCausalLM.from_pretrained(model, dtype=torch_dtype)
-        self.model.to(self.device).eval()
-        config = self.model.generation_config
+        # A copy: a model being trained keeps its own generation config for saving.
+        config = copy.deepcopy(self.model.generation_config)
         config.max_new_tokens = max_new_tokens
         config.pad_token_id = self.tokenizer.pad_token_id
         # The study sampled with temperature only (vLLM: top-p 1, no top-k); a model's own
