@@ -93,9 +93,11 @@ def _flood(unit: str, size: int) -> str:
     return unit * max(1, size // len(unit))
 
 
-def corpus(seed: int = 0) -> list[Case]:
-    """Every case, in a fixed order (deterministic for a seed)."""
-    return list(_completions(seed)) + list(_levels(seed))
+def corpus(seed: int = 0, max_size: int | None = None) -> list[Case]:
+    """Every case (only those up to `max_size` characters when given), in a fixed order,
+    deterministic for a seed."""
+    cases = [*_completions(seed), *_levels(seed)]
+    return [c for c in cases if max_size is None or c.size <= max_size]
 
 
 def _completions(seed: int) -> Iterator[Case]:
@@ -216,6 +218,7 @@ def targets(kind: str) -> list[Target]:
             "sokoban.validity_reward",
             lambda p: _reward(rewards.validity_reward, p, rows, "sokoban"),
         ),
+        Target("sokoban.verl", lambda p: rewards.compute_score("sokoban", p, rows["sokoban"])),
     ]
 
 

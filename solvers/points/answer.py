@@ -4,23 +4,23 @@
     judge(completion, scored_values=[3, 3, 8, 8], target=24)   # Verdict.CORRECT
 
 How the answer is read (one rule, used by the scorer, the rewards, the harness and rejection
-sampling, all through `datagen.tasks.points.score` -> `judge` -> `read_answer`):
+sampling, all through `datagen.tasks.points.score` -> `read_answer`):
 
 1. Only the text after the thinking counts (`solvers.thinking.final_text`: after the last
    `</think>`; nothing when a `<think>` is left open).
-2. The answer is the LAST `"formula":` field of that text (the key spelled literally, with
-   double or single quotes). When it is a top-level key of a complete JSON object, the object's
-   `formula` value is the answer (single quotes, code fences and trailing commas are tolerated;
-   the JSON is read only when nested at most `MAX_JSON_DEPTH` deep).
-3. Otherwise the field stands outside any complete answer object (prose, an unfinished or
-   malformed object, a nested key). It is the answer only when it is the text's only `"formula"`
-   field (`"formula": "4*6"` in prose is read); after an earlier field it makes the answer
-   AMBIGUOUS, which is never correct: in `{"formula": "8/(3-8/3)"} final: "formula": "3+3+8+8"`
-   the model's last word is not an answer object.
+2. The answer is the LAST `"formula":` field of that text (the key spelled literally, in double
+   or single quotes). When it lies inside a complete JSON object with a top-level `formula`
+   key, that object's `formula` is the answer: the last complete answer object counts. Single quotes, code fences and trailing commas are tolerated. Objects are
+   found by a string-aware bracket scan (a `{` inside a JSON string is text) and read as JSON
+   only when nested at most `MAX_JSON_DEPTH` deep, in a text of at most `MAX_BRACKETS` brackets.
+3. Otherwise that last field stands outside any answer object (prose, an unfinished or malformed
+   object, a nested key). It is the answer only when it is the text's only `"formula"` field
+   (`"formula": "4*6"` in prose is read). After an earlier field it makes the answer AMBIGUOUS,
+   which is never correct: in `{"formula": "8/(3-8/3)"} final: "formula": "3+3+8+8"` the
+   model's last word is not an answer object, so neither formula is its answer.
 
-Every scan is linear in the text: brackets and strings are found by one left-to-right pass
-whose string and text runs are matched by non-backtracking regular expressions, and at most one
-candidate object is ever handed to `json.loads`.
+Every scan is linear in the text: `rfind`s and regular expressions without backtracking (one
+left-to-right token pass for the brackets), and at most one candidate is handed to `json.loads`.
 """
 
 from __future__ import annotations
@@ -38,12 +38,13 @@ MAX_JSON_DEPTH = 32  # an answer object nests 2 deep; json.loads recurses on dee
 MAX_BRACKETS = 1024  # `{}[]` in the answer part; the study's answer has 6
 
 # Inside an object, one token is either a run of brackets or everything up to the next bracket
-# outside a string. A string ends at its closing quote or, left open, at the end of its line, so
-# an unclosed quote costs one pass; possessive quantifiers never backtrack.
-_STRINGS = "|".join(  # the body as runs between escapes ("unrolled"): no per-character loop
-    rf"{q}[^{q}\\\n]*+(?:\\[\s\S]?[^{q}\\\n]*+)*+{q}?" for q in "\"'"
-)
-_CONTENT = rf"""(?:[^{{}}\[\]"']++|{_STRINGS})++"""
+# outside a string. Strings are JSON's double-quoted ones (an apostrophe in prose or in a
+# single-quoted dict is text: brackets inside single quotes are rare, apostrophes are not). A
+# string ends at its closing quote or, left open, at the end of its line, so an unclosed quote
+# costs one pass; the body is matched as runs between escapes, and possessive quantifiers never
+# backtrack.
+_STRING = r'"[^"\\\n]*+(?:\\[\s\S]?[^"\\\n]*+)*+"?'
+_CONTENT = rf"""(?:[^{{}}\[\]"]++|{_STRING})++"""
 _TOKEN = re.compile(rf"{_CONTENT}|[{{}}\[\]]++")
 _FIELD = re.compile(r"""["']formula["']\s*+:""")
 _LAST_FIELD = re.compile(r"""(?s:.*)(["']formula["']\s*+:)""")  # one backward pass from the end
