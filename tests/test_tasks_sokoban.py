@@ -1,6 +1,8 @@
 """The Sokoban task: answer parsing after the thinking, scoring under the row's own template."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from datagen.tasks import final_text, get_task, row_id
 from datagen.templates.sokoban import make_template
@@ -124,3 +126,13 @@ def test_any_completion_gets_a_verdict(text):
     row = _row()
     assert sokoban.score(row, text).verdict == "no_answer"
     assert sokoban.parse_action(text, row["template"]) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["<answer>", "</answer>", "Up", " ", "<", ">", "/", "a"])))
+def test_linear_reader_reads_what_the_lazy_regex_read(parts):
+    import re
+
+    text = "".join(parts)
+    match = re.search(r"<answer>(.*?)</answer>", text, re.DOTALL)  # the reader before issue #11
+    assert sokoban.answer_of(text) == (match.group(1).strip() if match else None)
