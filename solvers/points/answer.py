@@ -10,9 +10,10 @@ sampling, all through `datagen.tasks.points.score` -> `read_answer`):
    `</think>`; nothing when a `<think>` is left open).
 2. The answer is the LAST `"formula":` field of that text (the key spelled literally, in double
    or single quotes). When it lies inside a complete JSON object with a top-level `formula`
-   key, that object's `formula` is the answer: the last complete answer object counts. Single quotes, code fences and trailing commas are tolerated. Objects are
-   found by a string-aware bracket scan (a `{` inside a JSON string is text) and read as JSON
-   only when nested at most `MAX_JSON_DEPTH` deep, in a text of at most `MAX_BRACKETS` brackets.
+   key, that object's `formula` is the answer: the last complete answer object counts. Single
+   quotes, code fences and trailing commas are tolerated. Objects are found by a string-aware
+   bracket scan (a `{` inside a JSON string is text) and read as JSON only when nested at most
+   `MAX_JSON_DEPTH` deep, in a text of at most `MAX_BRACKETS` brackets.
 3. Otherwise that last field stands outside any answer object (prose, an unfinished or malformed
    object, a nested key). It is the answer only when it is the text's only `"formula"` field
    (`"formula": "4*6"` in prose is read). After an earlier field it makes the answer AMBIGUOUS,
