@@ -271,3 +271,31 @@ def test_every_solver_solution_is_judged_correct():
     for hand in ([3, 3, 8, 8], [4, 7, 8, 8], [1, 5, 5, 5], [2, 3, 5, 12, 13]):
         for formula in solve(hand):
             assert judge(_answer(formula), list(reversed(hand))) is Verdict.CORRECT
+
+
+def test_reader_recursion_is_bounded_by_its_limits():
+    # The deepest and the longest legal formulas parse with little stack, so no model text can
+    # reach Python's recursion limit (item 9 of issue #11).
+    import inspect
+    import sys
+
+    from solvers.points.formula import MAX_DEPTH, MAX_NUMBERS
+
+    deepest = "(" * MAX_DEPTH + "1" + ")" * MAX_DEPTH
+    chain = "-".join(["1"] * MAX_NUMBERS)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(inspect.stack()) + 4 * MAX_DEPTH + 40)
+    try:
+        assert read_formula(deepest).value == 1
+        assert read_formula(chain).value == 2 - MAX_NUMBERS
+        assert canonical(chain) == "1-" + "-".join(["1"] * (MAX_NUMBERS - 1))
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def test_invisible_and_compatibility_characters():
+    # No NFKC for formulas: it would turn the superscript in 2² into a digit (22).
+    assert read_formula("3\u00a0*\u20038").value == 24  # Unicode spaces are spaces
+    for text in ("3\u200b*8", "3*8\ufeff", "３*8", "3＊8"):
+        with pytest.raises(FormulaError):
+            read_formula(text)
