@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import time
 from fractions import Fraction
 
 import pytest
@@ -169,32 +168,25 @@ hostile_chunks = st.sampled_from(
 
 @FAST
 @given(st.lists(hostile_chunks, min_size=1, max_size=30))
-def test_big_hostile_input_is_rejected_fast(chunks):
+def test_big_hostile_input_is_rejected(chunks):
+    # How fast: benchmarks/bench_points.py and bench_hostile.py (no timing in unit tests).
     piece = "".join(chunks)
     text = piece * (10_001 // len(piece) + 1)  # over 10 kB
-    start = time.perf_counter()
     with pytest.raises(FormulaError):
         read_formula(text)
-    judge(f'</think>{{"formula": "{text}"}}', [1, 2, 3, 4])
-    # The real figure is microseconds (benchmarks/bench_points.py); the bound only catches
-    # a blow-up on a loaded shared machine.
-    assert time.perf_counter() - start < 0.05
+    assert judge(f'</think>{{"formula": "{text}"}}', [1, 2, 3, 4]) is not Verdict.CORRECT
 
 
 @FAST
 @given(st.lists(hostile_chunks, min_size=1, max_size=60).map("".join))
-def test_short_hostile_input_stays_cheap(text):
-    start = time.perf_counter()
+def test_short_hostile_input_reads_or_raises_formula_error(text):
     with contextlib.suppress(FormulaError):
         read_formula(text[:MAX_CHARS])
-    assert time.perf_counter() - start < 0.05
 
 
-def test_largest_legal_formula_is_cheap():
+def test_largest_legal_formula_is_read():
     text = "/".join(["999999999999999999"] * 16) + "*" + "*".join(["999999999999999999"] * 16)
-    start = time.perf_counter()
     assert read_formula(text[:MAX_CHARS]).value > 0
-    assert time.perf_counter() - start < 0.05
 
 
 # --- extraction ---------------------------------------------------------------------------------
