@@ -71,7 +71,8 @@ class SampleCache:
     """An append-only JSONL file of raw samples, indexed by (prompt id, digest, index).
 
     A torn last line (a kill in the middle of a write) is cut off when the file is opened, so
-    that later appends start on a fresh line.
+    that later appends start on a fresh line; any other damaged line (a bad byte, garbled JSON)
+    is skipped, which costs its one sample, drawn again with the same seed.
     """
 
     def __init__(self, path: Path):
@@ -90,14 +91,13 @@ class SampleCache:
             with self.path.open("r+b") as fh:
                 fh.truncate(cut)
             data = data[:cut]
-        for line in data.decode("utf-8").splitlines():
-            try:
-                rec = json.loads(line)
-                sample = Sample(**rec["sample"])
-                key = (rec["prompt_id"], rec["digest"], int(rec["index"]))
-            except (ValueError, KeyError, TypeError):
-                continue  # a damaged line costs one re-sample, never the build
-            self.entries[key] = sample
+        # Line by line, as bytes: a bad byte, a garbled or truncated line costs that line's
+        # sample (drawn again), never the others. (Bytes, not str.splitlines: a sample's text
+        # may hold U+2028 or \x85, which str.splitlines would split a whole line at.)
+        for line in data.split(b"\n"):
+            entry = _read_line(line)
+            if entry is not None:
+                self.entries[entry[0]] = entry[1]
 
     def get(self, prompt_id: str, digest: str, index: int) -> Sample | None:
         return self.entries.get((prompt_id, digest, index))
@@ -123,6 +123,18 @@ class SampleCache:
         if not self._fh.closed:
             self.sync()
             self._fh.close()
+
+
+def _read_line(line: bytes) -> tuple[tuple[str, str, int], Sample] | None:
+    """((prompt id, digest, index), sample) of one cache line, or None if it is damaged."""
+    try:
+        rec = json.loads(line.decode("utf-8"))
+        key = (rec["prompt_id"], rec["digest"], rec["index"])
+        if not (isinstance(key[0], str) and isinstance(key[1], str) and type(key[2]) is int):
+            return None
+        return key, Sample.from_dict(rec["sample"])
+    except (ValueError, KeyError, TypeError):  # UnicodeDecodeError is a ValueError
+        return None
 
 
 @dataclass
@@ -445,8 +457,10 @@ def _write_index(cache_dir: Path, key: str, teacher: Teacher, sampling: Sampling
     """cache_dir/index.json: which model and settings each samples-<key>.jsonl holds."""
     path = cache_dir / "index.json"
     try:
-        index = json.loads(path.read_text())
+        index = json.loads(path.read_bytes().decode("utf-8"))
     except (OSError, ValueError):
+        index = {}
+    if not isinstance(index, dict):
         index = {}
     if key in index:
         return

@@ -63,6 +63,8 @@ class EvalConfig:
     out: str | None = None  # folder for results.json, results.md, episodes.jsonl
     chat_template_kwargs: dict | None = None  # as given to `datagen finetune`, if any
     progress: bool = True
+    tensor_parallel_size: int = 1  # vllm backend: GPUs per engine
+    data_parallel_size: int = 1  # vllm backend: engine replicas (vLLM in-process: 1)
 
     def __post_init__(self) -> None:
         self.variants = tuple(self.variants)
@@ -80,6 +82,8 @@ class EvalConfig:
             raise ValueError("max_turns, max_new_tokens and batch_size must be >= 1")
         if self.dtype not in ("auto", "bf16", "fp32"):
             raise ValueError(f"dtype: auto|bf16|fp32, got {self.dtype!r}")
+        if self.tensor_parallel_size < 1 or self.data_parallel_size < 1:
+            raise ValueError("tensor_parallel_size and data_parallel_size must be >= 1")
 
 
 def task_dirs(data: str, task: str | None) -> list[Path]:
@@ -163,6 +167,8 @@ def evaluate(cfg: EvalConfig, policy: Policy | None = None) -> dict:
             cfg.device,
             cfg.dtype,
             cfg.chat_template_kwargs,
+            cfg.tensor_parallel_size,
+            cfg.data_parallel_size,
         )
     t0 = time.perf_counter()
     episodes = run(policy, rows, cfg.max_turns, cfg.progress)
