@@ -103,8 +103,8 @@ class BuildConfig:
             # (which may hold credentials) and engine parallelism say where and how fast the
             # teacher ran, not what it wrote: out of the fingerprint (build.json["teacher"] and
             # run.json record them, redacted).
-            skip = {"api_key", "base_url", "tensor_parallel_size", "data_parallel_size"}
-            cot = {k: v for k, v in self.cot.items() if k not in skip}
+            skip = ("api_key", "base_url", "max_retries", "tensor_parallel_size")
+            cot = {k: v for k, v in self.cot.items() if k not in {*skip, "data_parallel_size"}}
             if cot["teacher"] == "search":
                 cot.pop("model", None)
             options["cot"] = cot

@@ -22,6 +22,7 @@ def _teacher_config(options: dict) -> Any:
         model=None if search else options["model"],
         base_url=options["base_url"] if options["teacher"] == "openai" else None,
         api_key=options["api_key"],
+        max_retries=options.get("max_retries", 6),
         tensor_parallel_size=options.get("tensor_parallel_size", 1),
         data_parallel_size=options.get("data_parallel_size", 1),
     )

@@ -313,10 +313,15 @@ def _reason(exc: Exception) -> str:
 
     if isinstance(exc, openai.APITimeoutError):
         return "timed out"
-    cause = exc.__cause__ or exc.__context__
-    text = " ".join(str(cause or exc).split()).lower()
-    if "refused" in text:
-        return "connection refused"
+    seen: Exception | None = exc
+    for _ in range(10):  # the chain: openai -> httpx -> httpcore -> OSError -> the cause
+        if seen is None:
+            break
+        if isinstance(seen, ConnectionRefusedError) or "refused" in str(seen).lower():
+            return "connection refused"
+        if isinstance(seen, ConnectionResetError):
+            return "connection reset"
+        seen = seen.__cause__ or seen.__context__
     return "connection failed"
 
 

@@ -31,7 +31,8 @@ SAMPLING = SamplingConfig(max_tokens=4)
 
 class FaultProxy:
     """Forwards POSTs to `upstream`; request k (0-based) gets `plan(k)`: "ok", "500", "429",
-    "404", "drop" (close without answer), "slow" (answer after `slow_seconds`)."""
+    "404", "drop" (close without answer), "slow" (answer after `slow_seconds`), "401" (a
+    hostile server that echoes the Authorization header it got in its error body)."""
 
     def __init__(self, upstream: str, plan, slow_seconds: float = 3.0):
         self.upstream = upstream.rstrip("/")
@@ -63,6 +64,9 @@ class FaultProxy:
                     return
                 if action in ("500", "429", "404"):
                     return self._send(int(action), b'{"error": "injected"}')
+                if action == "401":
+                    got = self.headers.get("Authorization", "")
+                    return self._send(401, json.dumps({"error": f"bad key {got}"}).encode())
                 if action == "slow":
                     time.sleep(proxy.slow_seconds)
                 req = urllib.request.Request(

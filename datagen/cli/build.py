@@ -54,6 +54,13 @@ from teachers.base import backends
     help="Engine replicas (--teacher vllm; above 1: use vllm serve, see the README).",
 )
 @click.option("--api-key", envvar="OPENAI_API_KEY", default="EMPTY", show_default=False)
+@click.option(
+    "--max-retries",
+    type=click.IntRange(0),
+    default=6,
+    show_default=True,
+    help="Tries per teacher request after the first (--teacher openai).",
+)
 @click.option("--temperature", type=click.FloatRange(0), default=0.6, show_default=True)
 @click.option(
     "--top-p", type=click.FloatRange(0, 1, min_open=True), default=0.95, show_default=True
@@ -126,6 +133,7 @@ def build(task: str, cot: bool, out: Path, overwrite: bool, **options: object) -
             "model",
             "base_url",
             "api_key",
+            "max_retries",
             "tensor_parallel_size",
             "data_parallel_size",
             "temperature",
