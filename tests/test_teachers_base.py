@@ -85,8 +85,11 @@ def test_base_imports_no_backend_and_the_registry_finds_them_by_name():
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     ).stdout.strip()
-    # The package's __init__ loads base and the rejection sampler; no backend until asked.
-    assert out == "['teachers.base', 'teachers.rejection'] ('openai', 'search', 'vllm') True"
+    # The package's __init__ loads base and the rejection sampler (and its cache); no backend
+    # until one is asked for.
+    assert out == (
+        "['teachers.base', 'teachers.cache', 'teachers.rejection'] ('openai', 'search', 'vllm') True"
+    )
     assert backends() == ("openai", "search", "vllm")
 
 
