@@ -250,7 +250,8 @@ class OpenAITeacher:
                 if status not in RETRY_STATUS:
                     fleet.release(server)
                     self.counters["errors"] += 1
-                    raise TeacherError(self._fatal(server, status, exc)) from exc
+                    message = await self._fatal(clients[server.index], server, status, exc)
+                    raise TeacherError(message) from exc
                 error: Exception = exc
                 reason = f"answered {status}"
             except (openai.APIConnectionError, openai.APITimeoutError, _EmptyResponse) as exc:
@@ -282,13 +283,24 @@ class OpenAITeacher:
             text = text.replace(secret, "***")
         return text
 
-    def _fatal(self, server: Server, status: int, exc: Exception) -> str:
+    async def _fatal(self, client, server: Server, status: int, exc: Exception) -> str:
+        """The one-line message of an answer that no retry can fix, naming what to change."""
         where = f"teacher server {server.shown}"
         if status in (401, 403):
             return (
                 f"{where} refused the API key ({status}): give the server's key with --api-key "
                 "or $OPENAI_API_KEY"
             )
+        body = _short(exc, 2000)
+        # vLLM: 404 "The model `X` does not exist"; transformers serve: 400 "pinned to ...".
+        if status == 404 or (status == 400 and self.model in body):
+            served = await _served_models(client)
+            if served is not None and self.model not in served:
+                names = ", ".join(repr(m) for m in served[:5]) or "none"
+                return (
+                    f"{where} does not serve model {self.model!r} (it serves {names}): pass "
+                    "--model with one of them"
+                )
         if status == 404:
             return (
                 f"{where} answered 404 for model {self.model!r}: pass --model as the server "
@@ -304,6 +316,15 @@ class OpenAITeacher:
             f"{what} after {tries} tries ({failures}): start the server{'s' if many else ''} "
             "or fix --base-url; the samples drawn so far are cached, so the same command resumes"
         )
+
+
+async def _served_models(client) -> list[str] | None:
+    """The model ids the server lists at /models, or None if it does not answer that."""
+    try:
+        page = await client.models.list()
+        return [str(m.id) for m in page.data][:100]
+    except Exception:  # any failure here only means no list to show
+        return None
 
 
 def _reason(exc: Exception) -> str:

@@ -186,6 +186,17 @@ def test_same_seed_same_sample_when_sequential(server):
     assert first == again
 
 
+@pytest.mark.slow
+def test_a_model_the_server_does_not_serve_is_named_with_what_it_serves(server):
+    teacher = _teacher("nope/model", server.url, max_retries=3)
+    with pytest.raises(TeacherError) as info:
+        teacher.generate(_requests(2), SAMPLING)
+    message = str(info.value)
+    assert "does not serve model 'nope/model'" in message and "--model" in message
+    assert repr(server.model) in message and "\n" not in message
+    assert teacher.counters["retries"] == 0
+
+
 def test_unreachable_server_fails_with_a_one_line_error():
     teacher = _teacher("m", f"http://127.0.0.1:{free_port()}/v1", max_retries=1, timeout=2)
     with pytest.raises(TeacherError, match="failed after 2 tries") as info:
