@@ -257,6 +257,14 @@ class OpenAITeacher:
             except (openai.APIConnectionError, openai.APITimeoutError, _EmptyResponse) as exc:
                 error = exc
                 reason = _reason(exc)
+            except (_BadResponse, openai.APIError) as exc:  # no retry can fix these
+                fleet.release(server)
+                self.counters["errors"] += 1
+                raise TeacherError(
+                    f"teacher server {server.shown} gave an answer the client cannot read "
+                    f"({self._scrub(_short(exc))}): check that --base-url is an OpenAI-compatible "
+                    "server's /v1"
+                ) from exc
             except BaseException:  # cancelled (another request failed for good) or a bug
                 fleet.release(server)
                 raise
@@ -350,22 +358,38 @@ class _EmptyResponse(RuntimeError):
     """A 200 without a choice (seen from overloaded proxies): retried like a 5xx."""
 
 
+class _BadResponse(RuntimeError):
+    """A 200 that is no chat completion (a login page, another API): not retried."""
+
+
 def _to_sample(resp) -> Sample:
+    if isinstance(resp, (str, bytes)):
+        raise _BadResponse("not JSON")
     if not getattr(resp, "choices", None):
         raise _EmptyResponse("response without choices")
-    choice = resp.choices[0]
-    message = choice.message
-    fields = message.model_dump() if hasattr(message, "model_dump") else dict(message)
-    reasoning = fields.get("reasoning_content") or fields.get("reasoning")
-    thinking, text = split_thinking(fields.get("content"), reasoning)
-    usage = getattr(resp, "usage", None)
-    finish = choice.finish_reason or "stop"
+    try:
+        choice = resp.choices[0]
+        message = choice.message
+        fields = message.model_dump() if hasattr(message, "model_dump") else dict(message)
+        content = fields.get("content")
+        reasoning = fields.get("reasoning_content") or fields.get("reasoning")
+        if not isinstance(content, (str, type(None))) or not isinstance(
+            reasoning, (str, type(None))
+        ):
+            raise TypeError("content is not text")
+        thinking, text = split_thinking(content, reasoning)
+        usage = getattr(resp, "usage", None)
+        finish = choice.finish_reason or "stop"
+        tokens = int(getattr(usage, "completion_tokens", 0) or 0)
+        prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
+    except (AttributeError, TypeError, ValueError, KeyError, IndexError) as error:
+        raise _BadResponse(f"no chat completion: {error}"[:200]) from error
     return Sample(
         text=text,
         thinking=thinking,
         finish_reason="length" if finish == "length" else "stop",
-        tokens=int(getattr(usage, "completion_tokens", 0) or 0),
-        prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
+        tokens=max(0, tokens),
+        prompt_tokens=max(0, prompt_tokens),
     )
 
 

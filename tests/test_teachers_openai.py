@@ -38,7 +38,8 @@ SAMPLING = SamplingConfig(max_tokens=4)
 class FaultProxy:
     """Forwards POSTs to `upstream`; request k (0-based) gets `plan(k)`: "ok", "500", "429",
     "404", "drop" (close without answer), "slow" (answer after `slow_seconds`), "401" (a
-    hostile server that echoes the Authorization header it got in its error body)."""
+    hostile server that echoes the Authorization header it got in its error body), "html" and
+    "json" (a 200 that is no chat completion)."""
 
     def __init__(self, upstream: str, plan, slow_seconds: float = 3.0):
         self.upstream = upstream.rstrip("/")
@@ -70,6 +71,10 @@ class FaultProxy:
                     return
                 if action in ("500", "429", "404"):
                     return self._send(int(action), b'{"error": "injected"}')
+                if action == "html":  # a captive portal or misrouted proxy: 200, not JSON
+                    return self._send(200, b"<html>login</html>", "text/html")
+                if action == "json":  # 200 with JSON that is no chat completion
+                    return self._send(200, b'{"choices": [{"message": 3}]}')
                 if action == "401":
                     got = self.headers.get("Authorization", "")
                     return self._send(401, json.dumps({"error": f"bad key {got}"}).encode())
@@ -86,9 +91,9 @@ class FaultProxy:
                 except urllib.error.HTTPError as err:
                     self._send(err.code, err.read())
 
-            def _send(self, status: int, payload: bytes):
+            def _send(self, status: int, payload: bytes, kind: str = "application/json"):
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
@@ -195,6 +200,15 @@ def test_a_model_the_server_does_not_serve_is_named_with_what_it_serves(server):
     assert "does not serve model 'nope/model'" in message and "--model" in message
     assert repr(server.model) in message and "\n" not in message
     assert teacher.counters["retries"] == 0
+
+
+def test_an_answer_that_is_no_chat_completion_is_one_line():
+    for action in ("html", "json"):
+        with FaultProxy("http://127.0.0.1:1", lambda k, a=action: a) as proxy:
+            teacher = _teacher("m", proxy.url, max_retries=1)
+            with pytest.raises(TeacherError) as info:
+                teacher.generate(_requests(2), SAMPLING)
+        assert "\n" not in str(info.value) and proxy.url in str(info.value)
 
 
 def test_unreachable_server_fails_with_a_one_line_error():
