@@ -29,7 +29,8 @@ from datagen.suites import POINTS_EVAL, SOKOBAN_EVAL, PointsVariant, SokobanVari
 
 # Figures of one run, not of the data (a resumed build reuses samples, timings vary): they go to
 # run.json so that build.json, like the parquet files, is byte-identical for the same options.
-VOLATILE = frozenset({"wall_seconds", "generated", "reused"})
+# The teacher's server URLs (redacted) and per-server counts say where it ran: run.json too.
+VOLATILE = frozenset({"wall_seconds", "generated", "reused", "base_urls", "servers"})
 
 CHUNK = 64  # instances per worker job: small enough to stop soon after the target is reached
 MAX_DRAWS_PER_ROW = 50  # a train split that needs more draws than this per row cannot be filled
@@ -103,10 +104,12 @@ class BuildConfig:
         options = asdict(self)
         options.pop("workers")
         if self.cot is not None:
-            # Never record a secret; keep only the settings the chosen teacher uses.
-            cot = {k: v for k, v in self.cot.items() if k != "api_key"}
-            if cot["teacher"] != "openai":
-                cot.pop("base_url", None)
+            # Never record a secret; keep only the settings the chosen teacher uses. Server URLs
+            # (which may hold credentials) and engine parallelism say where and how fast the
+            # teacher ran, not what it wrote: out of the fingerprint (build.json["teacher"] and
+            # run.json record them, redacted).
+            skip = ("api_key", "base_url", "max_retries", "tensor_parallel_size")
+            cot = {k: v for k, v in self.cot.items() if k not in {*skip, "data_parallel_size"}}
             if cot["teacher"] == "search":
                 cot.pop("model", None)
             options["cot"] = cot
@@ -481,10 +484,17 @@ def build_task(config: BuildConfig, work_dir: Path | None = None, console: Any =
         result.configs[f"{config.prefix}cot"] = {"train": accepted}
         if config.cot.get("preference"):
             result.configs[f"{config.prefix}cot-preference"] = {"train": pairs}
-        if not accepted and console is not None:
-            console.print(
-                f"[yellow]{config.task}: the teacher had no accepted trace; the cot config is "
-                "left out (reasons in rejected.jsonl)[/]"
+        if not accepted:  # a CoT build without a single trace is a failed build
+            from teachers import write_jsonl
+
+            where = write_jsonl(
+                (work_dir or Path(".datagen-work") / config.task) / "rejected.jsonl", rejected
+            )
+            reasons = ", ".join(f"{k} {v}" for k, v in stats["rejections"].items())
+            raise BuildError(
+                f"{config.task}: the teacher had no accepted trace in {stats['samples']} samples "
+                f"({reasons or 'none drawn'}); check --model and the sampling options, the "
+                f"rejected samples are in {where}"
             )
         result.rejected = rejected
         result.teacher = stats

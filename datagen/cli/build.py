@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from datagen.cli.options import comma_separated
+from teachers.base import backends
 
 
 @click.command()
@@ -25,7 +26,7 @@ from datagen.cli.options import comma_separated
 @click.option("--cot", is_flag=True, help="Add a CoT config written by a teacher, verified.")
 @click.option(
     "--teacher",
-    type=click.Choice(["vllm", "openai", "search"]),
+    type=click.Choice(backends()),
     default="vllm",
     show_default=True,
     help="CoT source (with --cot).",
@@ -33,11 +34,33 @@ from datagen.cli.options import comma_separated
 @click.option("--model", default="Qwen/Qwen3-8B", show_default=True, help="Teacher model.")
 @click.option(
     "--base-url",
-    default="http://127.0.0.1:8000/v1",
+    multiple=True,
+    default=("http://127.0.0.1:8000/v1",),
     show_default=True,
-    help="OpenAI-compatible server (--teacher openai).",
+    help="OpenAI-compatible server (--teacher openai); repeat for a fleet of servers.",
+)
+@click.option(
+    "--tensor-parallel-size",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="GPUs per engine (--teacher vllm).",
+)
+@click.option(
+    "--data-parallel-size",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="Engine replicas (--teacher vllm; above 1: use vllm serve, see the README).",
 )
 @click.option("--api-key", envvar="OPENAI_API_KEY", default="EMPTY", show_default=False)
+@click.option(
+    "--max-retries",
+    type=click.IntRange(0),
+    default=6,
+    show_default=True,
+    help="Tries per teacher request after the first (--teacher openai).",
+)
 @click.option("--temperature", type=click.FloatRange(0), default=0.6, show_default=True)
 @click.option(
     "--top-p", type=click.FloatRange(0, 1, min_open=True), default=0.95, show_default=True
@@ -124,6 +147,9 @@ def build(task: str, cot: bool, out: Path, overwrite: bool, **options: object) -
             "model",
             "base_url",
             "api_key",
+            "max_retries",
+            "tensor_parallel_size",
+            "data_parallel_size",
             "temperature",
             "top_p",
             "top_k",
@@ -160,11 +186,15 @@ def build(task: str, cot: bool, out: Path, overwrite: bool, **options: object) -
 
         try:
             check_teacher(cot_options)
+        except ValueError as error:
+            raise click.UsageError(str(error)) from None
         except RuntimeError as error:
             raise click.ClickException(str(error)) from None
+    from teachers import TeacherError
+
     try:
         infos = run_build(configs, out, overwrite=overwrite, console=console)
-    except BuildError as error:
+    except (BuildError, TeacherError) as error:
         raise click.ClickException(str(error)) from None
     for name, info in infos.items():
         counts = ", ".join(

@@ -78,6 +78,20 @@ BACKENDS = ("transformers", "vllm", "oracle", "frozen")
     "--dtype", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True
 )
 @click.option(
+    "--tensor-parallel-size",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="GPUs per engine (vllm backend).",
+)
+@click.option(
+    "--data-parallel-size",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="Engine replicas (vllm backend; vLLM's in-process engine runs 1).",
+)
+@click.option(
     "--out",
     default=None,
     type=click.Path(file_okay=False),

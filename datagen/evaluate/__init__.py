@@ -70,6 +70,8 @@ class EvalConfig:
     chat_template_kwargs: dict | None = None  # as given to `datagen finetune`, if any
     prompt_format: str = "chat"  # chat | study (datagen.prompts), as given to `datagen finetune`
     progress: bool = True
+    tensor_parallel_size: int = 1  # vllm backend: GPUs per engine
+    data_parallel_size: int = 1  # vllm backend: engine replicas (vLLM in-process: 1)
 
     def __post_init__(self) -> None:
         self.variants = tuple(self.variants)
@@ -90,6 +92,8 @@ class EvalConfig:
             raise ValueError(f"dtype: auto|bf16|fp32, got {self.dtype!r}")
         if self.prompt_format not in FORMATS:
             raise ValueError(f"prompt_format: chat|study, got {self.prompt_format!r}")
+        if self.tensor_parallel_size < 1 or self.data_parallel_size < 1:
+            raise ValueError("tensor_parallel_size and data_parallel_size must be >= 1")
 
 
 def task_dirs(data: str, task: str | None) -> list[Path]:
@@ -193,6 +197,8 @@ def evaluate(cfg: EvalConfig, policy: Policy | None = None) -> dict:
             cfg.dtype,
             cfg.chat_template_kwargs,
             cfg.prompt_format,
+            cfg.tensor_parallel_size,
+            cfg.data_parallel_size,
         )
     episodes: list[Episode] = []
     seconds = 0.0
