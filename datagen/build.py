@@ -472,7 +472,7 @@ def write_task(result: TaskBuild, task_dir: Path) -> dict:
     """Parquet files, build.json and the card of one task; returns build.json's content."""
     from datagen.cards import write_card
     from datagen.stats import split_stats
-    from datagen.versioning import dataset_version, fingerprint
+    from datagen.versioning import dataset_version, file_digests, fingerprint
 
     config = result.config
     # An empty split has no schema to write (e.g. a teacher whose traces were all rejected).
@@ -489,7 +489,11 @@ def write_task(result: TaskBuild, task_dir: Path) -> dict:
 
         write_jsonl(task_dir / "rejected.jsonl", result.rejected)
     options = config.data_options()
-    digest = fingerprint(options)
+    # The fingerprint names the content: the options and the bytes of every data file.
+    files = file_digests(
+        task_dir, [p.relative_to(task_dir).as_posix() for p in task_dir.glob("data/*/*.parquet")]
+    )
+    digest = fingerprint(options, files)
     info = {
         "task": config.task,
         "version": __version__,
@@ -509,6 +513,7 @@ def write_task(result: TaskBuild, task_dir: Path) -> dict:
             for name, splits in result.configs.items()
         },
         "leakage": result.leakage,
+        "files": files,
         "created_by": f"datagen {__version__}",
     }
     run = {"build_seconds": round(result.seconds, 3)}
@@ -523,32 +528,38 @@ def write_task(result: TaskBuild, task_dir: Path) -> dict:
 def build(
     configs: list[BuildConfig], out: Path, overwrite: bool = False, console: Any = None
 ) -> dict[str, dict]:
-    """Build every task into `out`, atomically: a killed build leaves no folder that looks done.
+    """Build every task into `out`; a killed build leaves no folder that looks done.
 
-    Rows are written to a hidden sibling folder that replaces `out` at the very end. The CoT
-    cache lives in another sibling (`.<name>.work/`), which survives a kill so that the same
-    command resumes.
+    Rows are written to a staging folder (`datagen.folders`: beside `out`, or inside an
+    existing `out`, e.g. an empty mount point) that is installed at the very end; a failed
+    install keeps the finished build and says where it is. `--overwrite` replaces only an
+    earlier build. The CoT cache lives in `.<name>.work/` beside `out` (inside it when the
+    parent is read-only), which survives a kill so that the same command resumes.
     """
+    from datagen.folders import FolderError, check_output, install, staging_dir, work_dir
+
     out = out.resolve()
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
-        raise BuildError(f"{out} exists and is not empty; pass --overwrite to replace it")
-    partial = out.parent / f".{out.name}.partial"
-    work = out.parent / f".{out.name}.work"
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
+    try:
+        check_output(out, overwrite)
+        staging = staging_dir(out)
+    except FolderError as error:
+        raise BuildError(str(error)) from None
+    work = work_dir(out)
     infos = {}
     try:
         for config in configs:
             result = build_task(config, work / config.task, console)
-            infos[config.task] = write_task(result, partial / config.task)
-        if out.exists():
-            trash = out.parent / f".{out.name}.old"
-            shutil.rmtree(trash, ignore_errors=True)
-            out.rename(trash)
-            partial.rename(out)
-            shutil.rmtree(trash)
-        else:
-            partial.rename(out)
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
+            try:
+                infos[config.task] = write_task(result, staging / config.task)
+            except OSError as error:
+                raise BuildError(
+                    f"cannot write {staging / config.task}: {error.strerror or error}"
+                ) from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    try:
+        install(staging, out)
+    except FolderError as error:
+        raise BuildError(str(error)) from None
     return infos

@@ -86,14 +86,67 @@ def parquet_files(task_dir: Path) -> dict[str, dict[str, list[str]]]:
 def check_files(
     task_dir: Path, build: Mapping[str, Any], files: Mapping[str, Mapping[str, list[str]]]
 ) -> None:
-    """Raise CardError when build.json names a config/split that has no parquet file."""
+    """Raise CardError unless the data files are the ones build.json describes.
+
+    Every config/split of build.json needs its parquet files, each readable (a truncated file
+    has no footer), with the recorded number of rows; a build that recorded the sha256 of its
+    files (`build.json["files"]`) must match them byte for byte.
+    """
+    task_dir = Path(task_dir)
     for config, splits in build["configs"].items():
-        for split in splits:
+        for split, rows in splits.items():
             if split not in files.get(config, {}):
                 raise CardError(
-                    f"build.json lists {config}/{split} but {Path(task_dir)}/data/{config}/ "
+                    f"build.json lists {config}/{split} but {task_dir}/data/{config}/ "
                     f"has no {split}-*.parquet"
                 )
+            found = sum(
+                parquet_info(task_dir / rel)["num_examples"] for rel in files[config][split]
+            )
+            if isinstance(rows, int) and found != rows:
+                raise CardError(
+                    f"{task_dir}/data/{config}/{split}: {found} rows, build.json says {rows}; "
+                    "rebuild the folder (or pull it again)"
+                )
+    recorded = build.get("files")
+    if isinstance(recorded, Mapping):
+        from datagen.versioning import file_digest
+
+        present = {rel for splits in files.values() for paths in splits.values() for rel in paths}
+        for rel, digest in recorded.items():
+            if rel not in present:
+                raise CardError(
+                    f"{task_dir}/{rel} is missing; rebuild the folder (or pull it again)"
+                )
+            if file_digest(task_dir / rel) != digest:
+                raise CardError(
+                    f"{task_dir}/{rel} is not the file this build wrote (its sha256 differs): "
+                    "rebuild the folder (or pull it again)"
+                )
+        extra = sorted(present - set(recorded))
+        if extra:
+            raise CardError(f"{task_dir}/{extra[0]} is not part of this build (build.json)")
+
+
+def parquet_info(path: Path) -> dict[str, int]:
+    """{"num_examples", "num_bytes" (uncompressed), "file_bytes"} from a parquet footer;
+    CardError (one line) for a file that is not readable parquet."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_metadata(path)
+    except (OSError, ValueError, pa.ArrowException) as error:
+        reason = " ".join(str(error).split())[:160]
+        raise CardError(
+            f"{path} is not a readable parquet file ({reason}); rebuild the folder "
+            "(or pull it again)"
+        ) from None
+    return {
+        "num_examples": meta.num_rows,
+        "num_bytes": sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)),
+        "file_bytes": Path(path).stat().st_size,
+    }
 
 
 def task_dirs(path: Path) -> list[Path]:
@@ -121,15 +174,57 @@ def _split_order(build: Mapping[str, Any], config: str, splits: Iterable[str]) -
 
 
 def configs_header(build: Mapping[str, Any], files: Mapping[str, Mapping[str, list[str]]]) -> list:
-    """The `configs` entry of the YAML header: every config, every split, every file."""
+    """The `configs` entry of the YAML header: every config, every split, every file.
+
+    Each config's `description` names the dataset version (package version + content
+    fingerprint): `datasets` hashes the builder configs into its cache key of a local folder,
+    so a folder with other content is never served another build's cached rows.
+    """
     entries = []
     for config, splits in files.items():
         data_files = [
             {"split": split, "path": splits[split] if len(splits[split]) > 1 else splits[split][0]}
             for split in _split_order(build, config, splits)
         ]
-        entries.append({"config_name": config, "data_files": data_files})
+        entries.append(
+            {
+                "config_name": config,
+                "data_files": data_files,
+                "description": f"{build['task']} {config}, dataset version "
+                f"{build['dataset_version']}",
+            }
+        )
     return entries
+
+
+def dataset_info_header(
+    task_dir: Path, build: Mapping[str, Any], files: Mapping[str, Mapping[str, list[str]]]
+) -> list:
+    """The `dataset_info` entry of the YAML header, as Hub cards carry it: per config its
+    splits (rows, uncompressed bytes), download and dataset size, read from the parquet
+    footers. `datasets` checks the row counts on load and hashes them into its cache key."""
+    infos = []
+    for config, splits in files.items():
+        entries, download = [], 0
+        for split in _split_order(build, config, splits):
+            parts = [parquet_info(Path(task_dir) / rel) for rel in splits[split]]
+            download += sum(p["file_bytes"] for p in parts)
+            entries.append(
+                {
+                    "name": split,
+                    "num_bytes": sum(p["num_bytes"] for p in parts),
+                    "num_examples": sum(p["num_examples"] for p in parts),
+                }
+            )
+        infos.append(
+            {
+                "config_name": config,
+                "splits": entries,
+                "download_size": download,
+                "dataset_size": sum(e["num_bytes"] for e in entries),
+            }
+        )
+    return infos
 
 
 def size_category(rows: int) -> str:
@@ -528,6 +623,9 @@ def render_card(task_dir: Path) -> str:
     values = {
         "size_category": size_category(total),
         "configs_yaml": yaml.safe_dump(header, sort_keys=False, allow_unicode=True).rstrip("\n"),
+        "dataset_info_yaml": yaml.safe_dump(
+            dataset_info_header(task_dir, build, files), sort_keys=False, allow_unicode=True
+        ).rstrip("\n"),
         "dataset_version": build["dataset_version"],
         "tag": tag,
         "fingerprint": build["fingerprint"],
@@ -550,7 +648,20 @@ def render_card(task_dir: Path) -> str:
 
 
 def write_card(task_dir: Path) -> Path:
-    """Render the card of `task_dir` and write it to `task_dir/README.md`; return that path."""
+    """Render the card of `task_dir` and write it to `task_dir/README.md`; return that path.
+
+    The file is replaced in one rename: a crash never leaves half a card.
+    """
     path = Path(task_dir) / CARD_NAME
-    path.write_text(render_card(Path(task_dir)), encoding="utf-8")
+    write_text_atomic(path, render_card(Path(task_dir)))
     return path
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write `text` (UTF-8) to a temporary sibling, then rename it onto `path`."""
+    import os
+
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

@@ -244,7 +244,8 @@ def test_a_real_build_gets_a_card_that_lists_every_file(tmp_path: Path) -> None:
     assert "all_5_fake" in build["configs"]["eval"]
     assert DatasetCard(text).data.to_dict()["pretty_name"].startswith("General Points")
     assert build["dataset_version"] in text and "arXiv:2510.00237" in text
-    assert build["dataset_version"] == f"{build['version']}+{fingerprint(build['options'])}"
+    fp = fingerprint(build["options"], build["files"])
+    assert build["dataset_version"] == f"{build['version']}+{fp}"
 
     (task_dir / "README.md").unlink()
     result = CliRunner().invoke(main, ["card", str(out)])
