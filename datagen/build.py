@@ -51,6 +51,7 @@ class BuildConfig:
     variants: tuple[str, ...] | None = None  # evaluation variants to build; None = all
     workers: int = 2
     cot: dict | None = None  # teacher, sampling and rejection options (see datagen.cli.build)
+    holdout: str = "hands"  # points: "values" also keeps every eval value multiset out of training
 
     def __post_init__(self) -> None:
         from datagen.templates import points as points_templates
@@ -67,9 +68,13 @@ class BuildConfig:
         )
         for wording in self.wordings:
             if wording not in wordings:
+                other = "points" if self.task == "sokoban" else "sokoban"
+                theirs = points_templates if other == "points" else sokoban_templates
                 raise ValueError(
-                    f"unknown {self.task} wording {wording!r}; choose from {', '.join(wordings)}"
+                    f"unknown {self.task} wording {wording!r}; {self.task} has "
+                    f"{', '.join(wordings)} ({other}: {', '.join(theirs.WORDINGS)})"
                 )
+        self._check_plan()
         for legend in self.legends:
             if legend not in sokoban_templates.SYMBOL_LEGENDS:
                 raise ValueError(
@@ -84,6 +89,32 @@ class BuildConfig:
                 raise ValueError(
                     f"unknown {self.task} variant {variant!r}; choose from "
                     f"{', '.join(sorted(known))}"
+                )
+
+    def _check_plan(self) -> None:
+        """Options that contradict each other or ask for nothing: refused before any work."""
+        from datagen.leakage import HOLDOUTS
+
+        if self.train_size == 0 and self.eval_size == 0:
+            raise ValueError("nothing to build: --train-size and --eval-size are both 0")
+        if self.task == "points" and tuple(self.legends) != ("paper",):
+            raise ValueError("--legends applies to Sokoban only (the grid symbols)")
+        if self.task == "sokoban" and tuple(self.targets) != (24,):
+            raise ValueError("--targets applies to General Points only")
+        if self.holdout not in HOLDOUTS:
+            raise ValueError(f"holdout: one of {', '.join(HOLDOUTS)}, got {self.holdout!r}")
+        if self.task == "sokoban" and self.holdout != "hands":
+            raise ValueError("--holdout values applies to General Points only")
+        if self.cot is not None:
+            most = self.cot.get("max_samples", 1)
+            if self.cot.get("initial_samples", 1) > most:
+                raise ValueError(
+                    f"--initial-samples {self.cot['initial_samples']} exceeds --max-samples {most}"
+                )
+            if self.cot.get("keep", 1) > most:
+                raise ValueError(
+                    f"--keep {self.cot['keep']} accepted traces can never come from at most "
+                    f"--max-samples {most} samples per prompt"
                 )
 
     @property
@@ -109,6 +140,7 @@ class BuildConfig:
             options.pop("legends")
         else:
             options.pop("targets")
+            options.pop("holdout")
         return options
 
 
@@ -163,6 +195,7 @@ def _sokoban_eval_rows(job: tuple[SokobanVariant, list[tuple[int, str]]]) -> lis
 
 def _sokoban_train_chunk(job: tuple[BuildConfig, int, frozenset[str]]) -> tuple[list[dict], int]:
     """Rows of the levels start..start+CHUNK; returns (rows, levels skipped for leakage)."""
+    from datagen.leakage import sokoban_key
     from datagen.tasks import sokoban
     from datagen.templates.sokoban import draw_diverse_template, make_template
     from solvers.sokoban import generate_level
@@ -184,7 +217,7 @@ def _sokoban_train_chunk(job: tuple[BuildConfig, int, frozenset[str]]) -> tuple[
             )
 
         level_rows = sokoban.trajectory_rows(level, level_seed, template_for)
-        if any(row["instance"]["grid"] in eval_grids for row in level_rows):
+        if any(sokoban_key(row["instance"]["grid"]) in eval_grids for row in level_rows):
             skipped += 1
             continue
         rows.extend(level_rows)
@@ -209,6 +242,8 @@ def _points_eval_rows(job: tuple[int, PointsVariant, int]) -> list[dict]:
         think=True,
     )
     rows, seen = [], set()
+    if size == 0:  # --eval-size 0: no eval config, as for Sokoban
+        return rows
     for i in range(size * MAX_DRAWS_PER_ROW):
         if len(rows) == size:
             return rows
@@ -227,6 +262,7 @@ def _points_eval_rows(job: tuple[int, PointsVariant, int]) -> list[dict]:
 
 
 def _points_train_chunk(job: tuple[BuildConfig, int, frozenset[tuple]]) -> tuple[list[dict], int]:
+    from datagen.leakage import points_keys
     from datagen.tasks import points
     from datagen.templates.points import draw_diverse_template, make_template
     from solvers.points import FACE_RULES, TRAIN_FACE_RULES
@@ -245,7 +281,7 @@ def _points_train_chunk(job: tuple[BuildConfig, int, frozenset[tuple]]) -> tuple
             template = make_template(
                 rule="all_10", faces=FACE_RULES["all_10"], wording=rng.choice(config.wordings)
             )
-        if points.leakage_keys(cards, template, target) & eval_keys:
+        if points_keys(cards, template, target, config.holdout) & eval_keys:
             skipped += 1
             continue
         row = points.make_row("train", cards, target, template, hand_seed)
@@ -338,18 +374,11 @@ def eval_rows(config: BuildConfig, workers: Workers) -> dict[str, list[dict]]:
     return {v.name: rows for v, rows in zip(variants, results, strict=True)}
 
 
-def _leakage_keys(task: str, rows: Iterable[dict]) -> set:
-    """What the rows pose: the start grid (Sokoban), the hand under its rules (points)."""
-    from datagen.tasks import points
+def _leakage_keys(task: str, rows: Iterable[dict], holdout: str = "hands") -> set:
+    """What the rows pose (datagen.leakage.row_keys): every state's puzzle, or the hand."""
+    from datagen.leakage import row_keys
 
-    if task == "sokoban":
-        return {row["instance"]["grid"] for row in rows}
-    keys: set = set()
-    for row in rows:
-        keys |= points.leakage_keys(
-            row["instance"]["cards"], row["template"], row["instance"]["target"]
-        )
-    return keys
+    return row_keys(task, rows, holdout)
 
 
 def with_think(row: dict, think: bool) -> dict:
@@ -384,7 +413,7 @@ def build_task(config: BuildConfig, work_dir: Path | None = None, console: Any =
         step = progress.add_task(f"{config.task}: evaluation variants", total=None)
         evaluation = eval_rows(config, workers)
         progress.update(step, total=1, completed=1)
-        exclude = frozenset(_leakage_keys(config.task, chain(*evaluation.values())))
+        exclude = frozenset(_leakage_keys(config.task, chain(*evaluation.values()), config.holdout))
 
         step = progress.add_task(f"{config.task}: training rows", total=config.train_size)
         chunk_fn = _sokoban_train_chunk if config.task == "sokoban" else _points_train_chunk
@@ -392,17 +421,13 @@ def build_task(config: BuildConfig, work_dir: Path | None = None, console: Any =
             chunk_fn, config, exclude, workers, lambda n: progress.update(step, completed=n)
         )
 
-    overlaps = len(_leakage_keys(config.task, train) & exclude)
+    overlaps = len(_leakage_keys(config.task, train, config.holdout) & exclude)
     if overlaps:  # the filter above makes this impossible; the check proves it on every build
         raise BuildError(f"{config.task}: {overlaps} evaluation instances leaked into training")
     result = TaskBuild(config)
-    result.leakage = {
-        "checked": True,
-        "overlaps": overlaps,
-        "key": "start grid" if config.task == "sokoban" else "hand + face rule (shown and scored)",
-        "eval_instances": len(exclude),
-        **counts,
-    }
+    from datagen.leakage import leakage_record
+
+    result.leakage = leakage_record(config, evaluation, train, overlaps, len(exclude), counts)
     answer_only = [with_think(row, False) for row in train]
     result.configs[f"{config.prefix}answer-only"] = {
         "train": [sft_row(row, task.render_answer(row)) for row in answer_only]

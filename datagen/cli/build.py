@@ -92,9 +92,16 @@ from datagen.cli.options import comma_separated
     default=None,
     help="Opt-in (points): training targets, e.g. 24,12,36.",
 )
+@click.option(
+    "--holdout",
+    type=click.Choice(["hands", "values"]),
+    default="hands",
+    show_default=True,
+    help="Points: 'values' also keeps every evaluation value multiset (+ target) out of training.",
+)
 @click.option("--workers", type=click.IntRange(1), default=2, show_default=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
-@click.option("--overwrite", is_flag=True, help="Replace a non-empty --out.")
+@click.option("--overwrite", is_flag=True, help="Replace an earlier build in --out (only that).")
 def build(task: str, cot: bool, out: Path, overwrite: bool, **options: object) -> None:
     """Generate, label and write the datasets (one folder per task under OUT)."""
     from rich.console import Console
@@ -121,6 +128,11 @@ def build(task: str, cot: bool, out: Path, overwrite: bool, **options: object) -
         )
     }
     tasks = ["sokoban", "points"] if task == "all" else [task]
+    for option, only in (("legends", "sokoban"), ("targets", "points")):
+        if options[option] is not None and only not in tasks:
+            raise click.UsageError(f"--{option} applies to {only} only; this build is {task}")
+    if options["holdout"] != "hands" and "points" not in tasks:
+        raise click.UsageError("--holdout values applies to points only; this build is sokoban")
     try:
         configs = [
             BuildConfig(
@@ -134,6 +146,7 @@ def build(task: str, cot: bool, out: Path, overwrite: bool, **options: object) -
                 targets=(options["targets"] or (24,)) if name == "points" else (24,),
                 workers=int(options["workers"]),
                 cot=cot_options if cot else None,
+                holdout=str(options["holdout"]) if name == "points" else "hands",
             )
             for name in tasks
         ]
