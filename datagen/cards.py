@@ -128,6 +128,23 @@ def check_files(
             raise CardError(f"{task_dir}/{extra[0]} is not part of this build (build.json)")
 
 
+def read_rows(path: Path, limit: int | None = None) -> list[dict]:
+    """The rows of one parquet file (the first `limit`); CardError (one line) when the file is
+    not readable parquet (truncated, not parquet)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        table = pq.read_table(path)
+    except (OSError, ValueError, pa.ArrowException) as error:
+        reason = " ".join(str(error).split())[:160]
+        raise CardError(
+            f"{path} is not a readable parquet file ({reason}); rebuild the folder "
+            "(or pull it again)"
+        ) from None
+    return (table if limit is None else table.slice(0, limit)).to_pylist()
+
+
 def parquet_info(path: Path) -> dict[str, int]:
     """{"num_examples", "num_bytes" (uncompressed), "file_bytes"} from a parquet footer;
     CardError (one line) for a file that is not readable parquet."""

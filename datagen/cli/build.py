@@ -193,12 +193,15 @@ def show(
     path: str, task: str | None, config_name: str | None, split: str | None, count: int
 ) -> None:
     """Print rendered rows of a built or pulled task folder (or a Hub id OWNER/NAME[@rev])."""
-    import pyarrow.parquet as pq
-
-    from datagen.cards import parquet_files
+    from datagen.cards import CardError, parquet_files, read_rows
 
     task_dir = _task_dir(path, task)
-    configs = parquet_files(task_dir)  # {config: {split: [files]}}
+    try:
+        configs = parquet_files(task_dir)  # {config: {split: [files]}}
+    except CardError as error:
+        raise click.ClickException(str(error)) from None
+    if not configs:
+        raise click.ClickException(f"{task_dir}/data holds no parquet files")
     config_name = config_name or sorted(configs)[0]
     if config_name not in configs:
         raise click.BadParameter(
@@ -210,12 +213,26 @@ def show(
         raise click.BadParameter(
             f"no split {split!r}; have {', '.join(splits)}", param_hint="--split"
         )
-    rows = pq.read_table(task_dir / configs[config_name][split][0]).slice(0, count)
-    for row in rows.to_pylist():
-        click.echo(f"=== {row['id']}  {row['task']}/{row['variant']}  ({config_name}/{split})")
-        for message in row["prompt"] + (row.get("completion") or []):
-            click.echo(f"--- {message['role']}\n{message['content']}")
-        click.echo(f"--- solution {json.dumps(row['solution'], ensure_ascii=False)}\n")
+    try:
+        rows = read_rows(task_dir / configs[config_name][split][0], limit=count)
+    except CardError as error:
+        raise click.ClickException(str(error)) from None
+    for index, row in enumerate(rows):
+        try:
+            head = f"=== {row['id']}  {row['task']}/{row['variant']}  ({config_name}/{split})"
+            messages = [
+                (m["role"], m["content"]) for m in row["prompt"] + (row.get("completion") or [])
+            ]
+            solution = json.dumps(row["solution"], ensure_ascii=False, default=str)
+        except (KeyError, TypeError) as error:
+            raise click.ClickException(
+                f"{config_name}/{split} row {index} lacks the row schema ({error!r}): is this "
+                "a folder written by `datagen build`?"
+            ) from None
+        click.echo(head)
+        for role, content in messages:
+            click.echo(f"--- {role}\n{content}")
+        click.echo(f"--- solution {solution}\n")
 
 
 @click.command()
@@ -232,20 +249,31 @@ def stats(path: str, task: str | None, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from datagen.cards import CardError, check_files, load_build, parquet_files
+
     task_dir = _task_dir(path, task)
-    info_path = task_dir / "build.json"
-    if not info_path.exists():
-        raise click.ClickException(f"{task_dir} has no build.json")
-    info = json.loads(info_path.read_text())
+    try:
+        # The figures describe the files build.json names: refuse them when the files are gone
+        # or are not the ones the build wrote.
+        info = load_build(task_dir)
+        check_files(task_dir, info, parquet_files(task_dir))
+    except CardError as error:
+        raise click.ClickException(" ".join(str(error).split())) from None
+    stats = info.get("stats")
+    if not isinstance(stats, dict):
+        raise click.ClickException(f"{task_dir}/build.json records no stats")
     if as_json:
-        click.echo(json.dumps(info["stats"], indent=2, ensure_ascii=False))
+        click.echo(json.dumps(stats, indent=2, ensure_ascii=False))
         return
     console = Console(file=sys.stdout)
+    leakage = info.get("leakage") or {}
     console.print(
         f"[bold]{info['task']}[/] {info['dataset_version']}  leakage: "
-        f"{info['leakage'].get('overlaps')} overlaps"
+        f"{leakage.get('overlaps')} overlaps"
     )
-    for config, splits in info["stats"].items():
+    for config, splits in stats.items():
+        if not splits:
+            continue
         table = Table(title=config, title_justify="left")
         figures = [k for k in next(iter(splits.values())) if k != "rows"]
         table.add_column("split")
