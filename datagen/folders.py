@@ -136,6 +136,11 @@ def install(staging: Path, out: Path) -> None:
             raise FolderError(_kept(staging, out, error)) from None
         return
     old = out / OLD_NAME
+    if old.is_dir() and any(old.iterdir()):
+        raise FolderError(
+            f"{old} holds the content of an interrupted install: move it back into {out} or "
+            f"delete it; the finished output is complete in {staging}"
+        )
     shutil.rmtree(old, ignore_errors=True)
     moved_old: list[str] = []
     moved_new: list[str] = []
@@ -154,7 +159,12 @@ def install(staging: Path, out: Path) -> None:
         for name in moved_old:  # ... and what was there back in place
             with contextlib.suppress(OSError):
                 _move(old / name, out / name)
-        raise FolderError(_kept(staging, out, error)) from None
+        message = _kept(staging, out, error)
+        if old.is_dir() and any(old.iterdir()):
+            message += f"; the earlier content is in {old}"
+        else:
+            shutil.rmtree(old, ignore_errors=True)
+        raise FolderError(message) from None
     shutil.rmtree(old, ignore_errors=True)
     shutil.rmtree(staging, ignore_errors=True)
 
