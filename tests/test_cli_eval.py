@@ -140,3 +140,51 @@ def test_answer_only_ending_is_the_prompt_the_model_sees(build_dir):
         )
         assert policy.prompts
         assert all(p.splitlines()[-1].startswith(expected) for p in policy.prompts)
+
+
+def _copy(build_dir: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(build_dir, copy)
+    return copy / "sokoban"
+
+
+def _eval(data: Path):
+    return CliRunner().invoke(
+        evaluate, ["--data", str(data), "--backend", "oracle", "--no-progress"]
+    )
+
+
+def test_a_variant_the_build_lists_but_the_folder_lacks_is_an_error(build_dir, tmp_path):
+    task_dir = _copy(build_dir, tmp_path)
+    (task_dir / "data" / "eval" / "fake_emoji-00000-of-00001.parquet").unlink()
+    for data in (task_dir, task_dir.parent):
+        result = _eval(data)
+        assert result.exit_code == 1 and "fake_emoji" in result.output, result.output
+        assert "lists the eval variant(s) fake_emoji" in result.output
+        assert "Traceback" not in result.output
+
+
+def test_a_truncated_parquet_and_a_row_with_two_players_are_one_line_errors(build_dir, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    task_dir = _copy(build_dir, tmp_path)
+    simple = task_dir / "data" / "eval" / "simple-00000-of-00001.parquet"
+    good = simple.read_bytes()
+    simple.write_bytes(good[: len(good) // 3])
+    result = _eval(task_dir)
+    assert result.exit_code == 1 and "not a readable parquet file" in result.output
+    assert len([x for x in result.output.splitlines() if x.startswith("Error:")]) == 1
+
+    simple.write_bytes(good)
+    rows = pq.read_table(simple).to_pylist()
+    grid = rows[1]["instance"]["grid"]
+    floor = next(i for i, ch in enumerate(grid) if ch == " ")
+    rows[1]["instance"]["grid"] = grid[:floor] + "@" + grid[floor + 1 :]  # a second player
+    pq.write_table(pa.Table.from_pylist(rows), simple)
+    result = _eval(task_dir)
+    assert result.exit_code == 1, result.output
+    assert f"eval/simple row 1 (id {rows[1]['id']})" in result.output
+    assert "2 players" in result.output and "Traceback" not in result.output
