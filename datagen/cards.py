@@ -26,6 +26,26 @@ from typing import Any
 
 import yaml
 
+from datagen.folder_data import (  # re-exported: cards.CardError, cards.read_rows, ...
+    CardError,
+    check_digests,
+    dataset_info_header,
+    parquet_info,
+    read_rows,
+)
+
+__all__ = [
+    "CardError",
+    "check_files",
+    "load_build",
+    "parquet_files",
+    "parquet_info",
+    "read_rows",
+    "render_card",
+    "task_dirs",
+    "write_card",
+]
+
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "cards"
 CARD_NAME = "README.md"
 BUILD_NAME = "build.json"
@@ -50,10 +70,6 @@ _SAMPLE_CHARS = 1500
 _CELL_CHARS = 120
 
 
-class CardError(ValueError):
-    """The folder cannot be described: no build.json, or build.json and data/ disagree."""
-
-
 def load_build(task_dir: Path) -> dict[str, Any]:
     """Read and check `task_dir/build.json`."""
     path = Path(task_dir) / BUILD_NAME
@@ -61,11 +77,16 @@ def load_build(task_dir: Path) -> dict[str, Any]:
         raise CardError(f"{path} not found: is {task_dir} a folder written by `datagen build`?")
     try:
         build = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise CardError(f"{path} is not valid JSON: {error}") from None
+    if not isinstance(build, dict):
+        raise CardError(f"{path} is not a JSON object: is it a folder written by `datagen build`?")
     missing = [key for key in _REQUIRED_KEYS if key not in build]
     if missing:
         raise CardError(f"{path} lacks {', '.join(missing)}")
+    configs = build["configs"]
+    if not isinstance(configs, dict) or not all(isinstance(v, dict) for v in configs.values()):
+        raise CardError(f"{path}: `configs` must map every config to its splits' row counts")
     return build
 
 
@@ -108,62 +129,7 @@ def check_files(
                     f"{task_dir}/data/{config}/{split}: {found} rows, build.json says {rows}; "
                     "rebuild the folder (or pull it again)"
                 )
-    recorded = build.get("files")
-    if isinstance(recorded, Mapping):
-        from datagen.versioning import file_digest
-
-        present = {rel for splits in files.values() for paths in splits.values() for rel in paths}
-        for rel, digest in recorded.items():
-            if rel not in present:
-                raise CardError(
-                    f"{task_dir}/{rel} is missing; rebuild the folder (or pull it again)"
-                )
-            if file_digest(task_dir / rel) != digest:
-                raise CardError(
-                    f"{task_dir}/{rel} is not the file this build wrote (its sha256 differs): "
-                    "rebuild the folder (or pull it again)"
-                )
-        extra = sorted(present - set(recorded))
-        if extra:
-            raise CardError(f"{task_dir}/{extra[0]} is not part of this build (build.json)")
-
-
-def read_rows(path: Path, limit: int | None = None) -> list[dict]:
-    """The rows of one parquet file (the first `limit`); CardError (one line) when the file is
-    not readable parquet (truncated, not parquet)."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        table = pq.read_table(path)
-    except (OSError, ValueError, pa.ArrowException) as error:
-        reason = " ".join(str(error).split())[:160]
-        raise CardError(
-            f"{path} is not a readable parquet file ({reason}); rebuild the folder "
-            "(or pull it again)"
-        ) from None
-    return (table if limit is None else table.slice(0, limit)).to_pylist()
-
-
-def parquet_info(path: Path) -> dict[str, int]:
-    """{"num_examples", "num_bytes" (uncompressed), "file_bytes"} from a parquet footer;
-    CardError (one line) for a file that is not readable parquet."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    try:
-        meta = pq.read_metadata(path)
-    except (OSError, ValueError, pa.ArrowException) as error:
-        reason = " ".join(str(error).split())[:160]
-        raise CardError(
-            f"{path} is not a readable parquet file ({reason}); rebuild the folder "
-            "(or pull it again)"
-        ) from None
-    return {
-        "num_examples": meta.num_rows,
-        "num_bytes": sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups)),
-        "file_bytes": Path(path).stat().st_size,
-    }
+    check_digests(task_dir, build, files)
 
 
 def task_dirs(path: Path) -> list[Path]:
@@ -190,6 +156,14 @@ def _split_order(build: Mapping[str, Any], config: str, splits: Iterable[str]) -
     return [s for s in declared if s in splits] + sorted(s for s in splits if s not in declared)
 
 
+def _in_order(build: Mapping[str, Any], files: Mapping[str, Mapping[str, list[str]]]) -> dict:
+    """`files` with each config's splits in build.json's order."""
+    return {
+        config: {split: splits[split] for split in _split_order(build, config, splits)}
+        for config, splits in files.items()
+    }
+
+
 def configs_header(build: Mapping[str, Any], files: Mapping[str, Mapping[str, list[str]]]) -> list:
     """The `configs` entry of the YAML header: every config, every split, every file.
 
@@ -212,36 +186,6 @@ def configs_header(build: Mapping[str, Any], files: Mapping[str, Mapping[str, li
             }
         )
     return entries
-
-
-def dataset_info_header(
-    task_dir: Path, build: Mapping[str, Any], files: Mapping[str, Mapping[str, list[str]]]
-) -> list:
-    """The `dataset_info` entry of the YAML header, as Hub cards carry it: per config its
-    splits (rows, uncompressed bytes), download and dataset size, read from the parquet
-    footers. `datasets` checks the row counts on load and hashes them into its cache key."""
-    infos = []
-    for config, splits in files.items():
-        entries, download = [], 0
-        for split in _split_order(build, config, splits):
-            parts = [parquet_info(Path(task_dir) / rel) for rel in splits[split]]
-            download += sum(p["file_bytes"] for p in parts)
-            entries.append(
-                {
-                    "name": split,
-                    "num_bytes": sum(p["num_bytes"] for p in parts),
-                    "num_examples": sum(p["num_examples"] for p in parts),
-                }
-            )
-        infos.append(
-            {
-                "config_name": config,
-                "splits": entries,
-                "download_size": download,
-                "dataset_size": sum(e["num_bytes"] for e in entries),
-            }
-        )
-    return infos
 
 
 def size_category(rows: int) -> str:
@@ -427,13 +371,14 @@ def _provenance(build: Mapping[str, Any], task_dir: Path, files) -> str:
             [
                 ["package", f"sft-myth-datagen {build['version']}"],
                 ["dataset version", build["dataset_version"]],
-                ["fingerprint", f"{build['fingerprint']} (sha256 of the resolved options, 16 hex)"],
+                ["fingerprint", f"{build['fingerprint']} ({_fingerprint_meaning(build)}, 16 hex)"],
                 ["release", _release_text(build)],
                 ["created by", build.get("created_by", "—")],
             ],
         ),
         "Rebuild these exact rows with the same package version and the options below; the "
-        "fingerprint of the rebuilt folder must match.",
+        "fingerprint of the rebuilt folder must match (except where a sampling teacher wrote "
+        "the traces: other samples are other content, hence another fingerprint).",
         "### Seeds",
         _fence(json.dumps(build.get("seeds", {}), indent=2, ensure_ascii=False), "json"),
         "### Generator, solver and template options",
@@ -463,9 +408,42 @@ def _provenance(build: Mapping[str, Any], task_dir: Path, files) -> str:
     leakage = build.get("leakage")
     if leakage:
         parts.append(_table(["figure", "value"], [[f"`{k}`", v] for k, v in _flatten(leakage)]))
+        if isinstance(leakage.get("arithmetic"), Mapping):
+            parts.append(_arithmetic_text(leakage))
     else:
         parts.append("No leakage check recorded.")
     return "\n\n".join(parts)
+
+
+def _fingerprint_meaning(build: Mapping[str, Any]) -> str:
+    if build.get("files"):
+        return "sha256 of the resolved options and of every data file"
+    return "sha256 of the resolved options"
+
+
+def _arithmetic_text(leakage: Mapping[str, Any]) -> str:
+    """What the points arithmetic overlap means, with the variants' shares in one line."""
+    per_variant = leakage["arithmetic"].get("per_variant") or {}
+    shares = ", ".join(
+        f"`{name}` {100 * figures.get('share', 0):.0f}%" for name, figures in per_variant.items()
+    )
+    holdout = leakage.get("holdout")
+    text = (
+        "No evaluation hand is a training hand (under the rule shown or scored), but with 715 "
+        "multisets of four values in 1..10 many evaluation hands pose the same arithmetic (the "
+        "same values and target, e.g. `8 J 5 9` under J=8 and `5 9 8 8`) as some training row. "
+        f"Share of evaluation hands whose arithmetic training poses: {shares or '—'}."
+    )
+    if isinstance(holdout, Mapping):
+        text += (
+            f" This build held every evaluation value multiset out of training (`--holdout "
+            f"values`), which removed {holdout.get('held_out')} of the "
+            f"{holdout.get('train_space')} value multisets training could draw "
+            f"({100 * holdout.get('share_of_train_space', 0):.1f}%)."
+        )
+    else:
+        text += " Build with `--holdout values` to keep every evaluation multiset out of training."
+    return text
 
 
 def _stats(build: Mapping[str, Any], files: Mapping[str, Mapping[str, list[str]]]) -> str:
@@ -641,7 +619,9 @@ def render_card(task_dir: Path) -> str:
         "size_category": size_category(total),
         "configs_yaml": yaml.safe_dump(header, sort_keys=False, allow_unicode=True).rstrip("\n"),
         "dataset_info_yaml": yaml.safe_dump(
-            dataset_info_header(task_dir, build, files), sort_keys=False, allow_unicode=True
+            dataset_info_header(task_dir, _in_order(build, files)),
+            sort_keys=False,
+            allow_unicode=True,
         ).rstrip("\n"),
         "dataset_version": build["dataset_version"],
         "tag": tag,

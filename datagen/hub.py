@@ -217,9 +217,10 @@ def _remote_build(api: Any, repo_id: str, revision: str) -> dict[str, Any] | Non
     except EntryNotFoundError:
         return None
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
+        remote = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
         return None
+    return remote if isinstance(remote, dict) else None
 
 
 def _expected_fingerprint(build: dict[str, Any]) -> str | None:

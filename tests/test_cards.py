@@ -334,3 +334,22 @@ def test_truncated_changed_or_short_files_are_errors(task_dir: Path) -> None:
     _write(simple, [{**rows[0], "id": "changed"}, rows[1]])
     with pytest.raises(cards.CardError, match="sha256 differs"):
         cards.render_card(task_dir)
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b"\xff\xfe\x00garbage", "not valid JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (b'"task version fingerprint dataset_version configs"', "not a JSON object"),
+        (
+            b'{"task": "sokoban", "version": "0.1.0", "fingerprint": "x", "dataset_version": "x", '
+            b'"configs": ["eval"]}',
+            "`configs` must map",
+        ),
+    ],
+)
+def test_a_broken_build_json_is_one_card_error(task_dir: Path, content: bytes, needle: str) -> None:
+    (task_dir / "build.json").write_bytes(content)
+    with pytest.raises(cards.CardError, match=needle):
+        cards.load_build(task_dir)
