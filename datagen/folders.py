@@ -63,6 +63,7 @@ def check_output(out: Path, overwrite: bool) -> None:
         return
     if not out.is_dir():
         raise FolderError(f"{out} is a file: --out takes a folder")
+    check_not_interrupted(out)
     if is_empty(out):
         return
     if not overwrite:
@@ -84,6 +85,17 @@ def check_output(out: Path, overwrite: bool) -> None:
         raise FolderError(
             f"--overwrite replaces only a folder written by `datagen build`, and {out} also "
             f"holds {', '.join(sorted(foreign)[:5])}{more}: choose another --out or move those away"
+        )
+
+
+def check_not_interrupted(out: Path) -> None:
+    """Refuse, before any work, a folder whose last install was killed halfway: its earlier
+    content waits in `out/.datagen-old` and must not be deleted."""
+    old = Path(out) / OLD_NAME
+    if old.is_dir() and any(old.iterdir()):
+        raise FolderError(
+            f"{old} holds the content of an interrupted install: move it back into {out} or "
+            "delete it, then run again"
         )
 
 

@@ -37,7 +37,15 @@ from typing import Any
 import click
 
 from datagen import cards
-from datagen.folders import TASK_ENTRIES, FolderError, install, is_empty, own_entry, staging_dir
+from datagen.folders import (
+    TASK_ENTRIES,
+    FolderError,
+    check_not_interrupted,
+    install,
+    is_empty,
+    own_entry,
+    staging_dir,
+)
 from datagen.versioning import (
     check_version,
     is_fingerprint,
@@ -409,6 +417,8 @@ def pull(
     if out.exists() and not (out.is_dir() and (is_empty(out) or _earlier_pull(out))):
         raise HubError(f"{out} exists and is not an earlier pull: choose a new --out folder")
     try:
+        if out.is_dir():
+            check_not_interrupted(out)
         # Inside `out` when it exists (an empty mount point cannot be renamed onto).
         staging = staging_dir(out, sibling_name=f".{out.name}.pull")
     except FolderError as error:

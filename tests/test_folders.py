@@ -113,5 +113,7 @@ def test_an_interrupted_install_is_not_cleaned_away(tmp_path: Path) -> None:
     _task(staging, "points", "new")
     with pytest.raises(folders.FolderError, match="interrupted install"):
         folders.install(staging, out)
+    with pytest.raises(folders.FolderError, match="interrupted install"):
+        folders.check_output(out, overwrite=True)  # refused before any work, too
     assert (out / folders.OLD_NAME / "points" / "data" / "x.parquet").read_text() == "earlier"
     assert (staging / "points" / "data" / "x.parquet").read_text() == "new"
