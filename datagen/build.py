@@ -193,7 +193,7 @@ def _sokoban_eval_rows(job: tuple[SokobanVariant, list[tuple[int, str]]]) -> lis
     ]
 
 
-def _sokoban_train_chunk(job: tuple[BuildConfig, int, frozenset[str]]) -> tuple[list[dict], int]:
+def _sokoban_train_chunk(job: tuple[BuildConfig, int, frozenset[tuple]]) -> tuple[list[dict], int]:
     """Rows of the levels start..start+CHUNK; returns (rows, levels skipped for leakage)."""
     from datagen.leakage import sokoban_key
     from datagen.tasks import sokoban
@@ -405,6 +405,7 @@ def sft_row(row: dict, completion: str) -> dict:
 
 def build_task(config: BuildConfig, work_dir: Path | None = None, console: Any = None) -> TaskBuild:
     """All rows of one task, checked for leakage (nothing written yet)."""
+    from datagen.leakage import leakage_record
     from datagen.tasks import get_task
 
     start = time.perf_counter()
@@ -425,8 +426,6 @@ def build_task(config: BuildConfig, work_dir: Path | None = None, console: Any =
     if overlaps:  # the filter above makes this impossible; the check proves it on every build
         raise BuildError(f"{config.task}: {overlaps} evaluation instances leaked into training")
     result = TaskBuild(config)
-    from datagen.leakage import leakage_record
-
     result.leakage = leakage_record(config, evaluation, train, overlaps, len(exclude), counts)
     answer_only = [with_think(row, False) for row in train]
     result.configs[f"{config.prefix}answer-only"] = {
