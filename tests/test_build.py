@@ -135,8 +135,8 @@ def test_fake_variants_score_the_base_vocabulary_and_nothing_else(built):
 def test_every_config_loads_with_datasets(built, tmp_path):
     from datasets import load_dataset
 
-    # datasets keys its cache of a local folder by the folder's name and config, not its
-    # content, so another build named "sokoban" would be served from the cache: use a fresh one.
+    # A fresh cache keeps this test independent; one shared cache is tested below
+    # (test_load_dataset_serves_each_folder_its_own_rows_from_one_cache).
 
     for task in ("sokoban", "points"):
         info = json.loads((built / task / "build.json").read_text())
