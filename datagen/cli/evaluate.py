@@ -143,6 +143,7 @@ def evaluate(**options: object) -> None:
     except (EvalError, PolicyError, OSError) as error:
         raise click.ClickException(str(error).splitlines()[0]) from error
     if as_json:
-        click.echo(json.dumps({k: results[k] for k in ("config", "metrics", "seconds")}))
+        keys = ("config", "max_new_tokens", "metrics", "seconds")
+        click.echo(json.dumps({k: results[k] for k in keys}))
     else:
         click.echo(results["markdown"])
