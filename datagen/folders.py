@@ -29,7 +29,16 @@ STAGING_NAME = OWN_PREFIX + "partial"
 OLD_NAME = OWN_PREFIX + "old"
 # What `datagen build` and `datagen pull` put in a task folder: `--overwrite` replaces nothing else.
 TASK_ENTRIES = frozenset(
-    {"README.md", "build.json", "run.json", "rejected.jsonl", "data", ".cache"}
+    {
+        "README.md",
+        "build.json",
+        "run.json",
+        "rejected.jsonl",
+        "audit.json",
+        "data",
+        "figures",
+        ".cache",
+    }
 )
 
 
