@@ -383,7 +383,8 @@ def pull(
 
     `out` must not exist, be empty, or hold an earlier pull (which is replaced only once the
     new download is complete). The result is a build folder: `datagen eval --data out`,
-    `datagen show out` and the trainer read it like the output of `datagen build`.
+    `datagen show out` and the trainer read it like the output of `datagen build`. A repo that
+    is not a datagen build is handed to `datagen.importers`; then `out/<task>` is returned.
     """
     repo_id, at_revision = parse_repo_spec(spec)
     if revision and at_revision and revision != at_revision:
@@ -399,6 +400,15 @@ def pull(
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.pull-", dir=out.parent))
     try:
         _download(repo_id, revision, local_dir=staging, token=token, api=api)
+        if not (staging / cards.BUILD_NAME).is_file():
+            # Not a datagen build (e.g. the study's own datasets): the importer reads it.
+            from datagen.importers import import_snapshot
+
+            task_dir = import_snapshot(staging, out, repo_id, revision)
+            marker = out / PULL_MARKER
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.write_text(json.dumps({"repo": repo_id, "revision": revision}) + "\n")
+            return task_dir
         _check_folder(staging, f"{repo_id}@{revision or 'main'}")
         marker = staging / PULL_MARKER
         marker.parent.mkdir(parents=True, exist_ok=True)

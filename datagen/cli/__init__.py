@@ -22,9 +22,12 @@ def _register() -> None:
     from datagen.cli.evaluate import evaluate
     from datagen.cli.finetune import finetune
     from datagen.cli.hub import card, pull, push
+    from datagen.cli.importer import audit, import_
     from datagen.cli.solve import solve
 
     for command in (solve, build, show, stats, card, push, pull, evaluate, finetune):
+        main.add_command(command)
+    for command in (import_, audit):
         main.add_command(command)
 
 
