@@ -77,7 +77,9 @@ DIVERSE_RULES = ("all_8", "all_9", "all_10", "mixed_8_9_10", "sequential_7_8_9",
 
 def _answers_block(words: list[str]) -> str:
     tags = " | ".join(f"<answer> {w} </answer>" for w in words)
-    explanation = ", ".join(f"{w} is {b}" for w, b in zip(words, ACTION_LOOKUP.values()))
+    explanation = ", ".join(
+        f"{w} is {b}" for w, b in zip(words, ACTION_LOOKUP.values(), strict=True)
+    )
     return f"Answers:\n{tags}\nwhere {explanation}.\n"
 
 
@@ -139,7 +141,8 @@ def sokoban_rows(kind: str, levels: int = 4, seed: int = 0, split: str = "train"
             placeholder = {"style": "rule", "ground_truth": {"target": 0, "numbers": [0, 0]}}
             rows.append(
                 {
-                    "data_source": "sokoban_6x6_1horizon" + ("_random" if "diverse" in kind else ""),
+                    "data_source": "sokoban_6x6_1horizon"
+                    + ("_random" if "diverse" in kind else ""),
                     "prompt": raw,
                     "response": response,
                     "ability": "bfs",
@@ -188,7 +191,9 @@ def plant_sokoban(rows: list[dict], kind: str) -> dict:
     relabel(rows[2], 7, "Jump")
     # row 3: a grid cell the legend does not have
     if rl:
-        rows[3]["prompt"][0]["content"] = rows[3]["prompt"][0]["content"].replace(" # \t", " Z \t", 1)
+        rows[3]["prompt"][0]["content"] = rows[3]["prompt"][0]["content"].replace(
+            " # \t", " Z \t", 1
+        )
     else:
         rows[3]["prompt"] = rows[3]["prompt"].replace(" # \t", " Z \t", 1)
     rows.append(json.loads(json.dumps(rows[0])))
@@ -324,7 +329,9 @@ def plant_points(rows: list[dict], kind: str) -> dict:
 # Writing
 
 
-def write_snapshot(folder: Path, splits: dict[str, list[dict]], features: dict | None = None) -> Path:
+def write_snapshot(
+    folder: Path, splits: dict[str, list[dict]], features: dict | None = None
+) -> Path:
     """A folder as snapshot_download leaves a push_to_hub dataset: README.md and data/."""
     from datasets import Dataset
 
@@ -340,4 +347,6 @@ def write_snapshot(folder: Path, splits: dict[str, list[dict]], features: dict |
 
 def snapshot_files(folder: Path) -> dict[str, bytes]:
     """The files of a snapshot folder, for the FakeHub store."""
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
