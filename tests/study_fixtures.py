@@ -350,3 +350,9 @@ def snapshot_files(folder: Path) -> dict[str, bytes]:
     return {
         p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
     }
+
+
+def strip_obs(raw: str) -> str:
+    """The grid text of a raw Sokoban prompt (to swap in another state)."""
+    start = raw.index("[Current Observation]:\n") + len("[Current Observation]:\n")
+    return raw[start : raw.index("\nDecide the next action:")]
