@@ -231,10 +231,13 @@ def _hand(rng: random.Random, faces: tuple[int, int, int], fake: bool, face: boo
             return cards, values, list(formulas)
 
 
-def points_rows(kind: str, n: int = 12, seed: int = 0, test: str | None = None) -> list[dict]:
+def points_rows(
+    kind: str, n: int = 12, seed: int = 0, test: str | None = None, distinct: bool = True
+) -> list[dict]:
     """kind: rl | diverse-rl | answer-only | diverse-answer-only | cot | diverse-cot | test.
 
-    `test` names the study's test set for kind "test" (id, fake, all_5_fake, ...)."""
+    `test` names the study's test set for kind "test" (id, fake, all_5_fake, ...). `distinct`
+    draws each hand once (there are 1,820 four-card hands: large fixtures need False)."""
     rng = random.Random(seed)
     rows, seen = [], set()
     for i in range(n):
@@ -246,7 +249,8 @@ def points_rows(kind: str, n: int = 12, seed: int = 0, test: str | None = None) 
         faces = FACE_RULES[mapping]
         fake = kind == "test" and test.endswith("fake")
         cards, values, formulas = _hand(rng, faces, fake, face=kind == "test")
-        while tuple(sorted(cards)) in seen:  # distinct hands: the only duplicates are planted
+        # distinct hands: the only duplicates are the planted ones
+        while distinct and tuple(sorted(cards)) in seen:
             cards, values, formulas = _hand(rng, faces, fake, face=kind == "test")
         seen.add(tuple(sorted(cards)))
         if kind in ("rl", "answer-only"):  # process_gp_l.py: SFTvsRL's wording

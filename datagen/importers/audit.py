@@ -59,10 +59,9 @@ def eval_keys(task: str, rows: Iterable[dict]) -> set:
     return keys
 
 
-def _leaks(task: str, row: dict, keys: set) -> bool:
-    if task == "sokoban":
-        return row["instance"]["grid"] in keys
-    return bool(_points_keys(row) & keys)
+def _leaks(task: str, key: Any, keys: set) -> bool:
+    """Whether a row's state_key is among an evaluation split's keys."""
+    return key in keys if task == "sokoban" else not keys.isdisjoint(key)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -93,6 +92,7 @@ class Checker:
             converter = SokobanRows() if task == "sokoban" else PointsRows()
         self.converter = converter
         self.verdicts: dict[tuple, bool] = {}
+        self.formulas: dict[tuple, bool] = {}
 
     def verdict(self, row: dict) -> tuple[str, bool]:
         """(label verdict, whether the row's stored solution agrees with the solver's)."""
@@ -117,9 +117,8 @@ class Checker:
         return ("optimal" if label in actions else "not_optimal"), agrees
 
     def _points(self, row: dict) -> tuple[str, bool]:
-        from solvers.points import hand_values, solve
-
-        values = tuple(hand_values(row["instance"]["cards"], row["template"]["scored_faces"]))
+        cards, faces = row["instance"]["cards"], row["template"]["scored_faces"]
+        values = self.converter.values(cards, faces)
         target = row["instance"]["target"]
         meta = row.get("meta") or {}
         if "label" in meta:
@@ -129,20 +128,22 @@ class Checker:
         else:
             labels = list(row["solution"].get("formulas") or [])[:1]
         ok = bool(labels) and all(self._correct(text, values, target) for text in labels)
-        agrees = list(row["solution"].get("formulas") or []) == list(solve(values, target))
+        stored = tuple(row["solution"].get("formulas") or ())
+        agrees = stored == self.converter.solutions(values, target)
         return ("correct" if ok else "wrong"), agrees
 
     def _correct(self, text: str, values: tuple[int, ...], target: int) -> bool:
-        from solvers.points import judge, judge_formula
+        """Whether a label (a JSON answer, a CoT text, or a bare formula) is exactly right."""
+        from solvers.points import extract_formula, judge_formula
 
-        key = (text, tuple(sorted(values)), target)
-        hit = self.verdicts.get(key)
+        hand = (tuple(sorted(values)), target)
+        hit = self.verdicts.get((text, *hand))
         if hit is None:
-            looks_json = "{" in text or "</think>" in text
-            verdict = (
-                judge(text, values, target) if looks_json else judge_formula(text, values, target)
-            )
-            hit = self.verdicts[key] = verdict.value == "correct"
+            formula = extract_formula(text) if "{" in text or "</think>" in text else text
+            key = (formula, *hand)  # many answer texts, few formulas per hand
+            if key not in self.formulas:
+                self.formulas[key] = judge_formula(formula, values, target).value == "correct"
+            hit = self.verdicts[(text, *hand)] = self.formulas[key]
         return hit
 
 
@@ -240,10 +241,12 @@ def audit_configs(
     mismatch = 0
     duplicates: list[dict] = []
     stats: dict[str, dict[str, Any]] = {}
+    row_keys: dict[tuple[str, str], list] = {}
     for config, splits in configs.items():
         for split, rows in splits.items():
             counts = Counter({name: 0 for name in names if name != "unreadable"})
             first_of: dict[Any, int] = {}
+            keys = row_keys[(config, split)] = []
             for position, row in enumerate(rows):
                 verdict, agrees = checker.verdict(row)
                 counts[verdict] += 1
@@ -252,6 +255,7 @@ def audit_configs(
                 if verdict in defects:
                     defects[verdict].append({"config": config, "split": split, "index": index})
                 key = state_key(task, row)
+                keys.append(key)
                 if key in first_of:
                     duplicates.append(
                         {"config": config, "split": split, "index": index, "first": first_of[key]}
@@ -262,17 +266,19 @@ def audit_configs(
             by_split[f"{config}/{split}"] = dict(counts)
             stats.setdefault(config, {})[split] = distribution(task, rows)
     against = dict(against or {})
-    own = [r for rows in configs.get("eval", {}).values() for r in rows]
+    own = [k for (c, _), keys in row_keys.items() if c == "eval" for k in keys]
     if own:
-        against = {"eval config": eval_keys(task, own), **against}
+        against = {"eval config": set(own) if task == "sokoban" else set().union(*own), **against}
     leak_counts = {name: 0 for name in against}
     leaked: list[dict] = []
     for config, splits in configs.items():
         if config == "eval":
             continue
         for split, rows in splits.items():
-            for position, row in enumerate(rows):
-                hits = [name for name, keys in against.items() if _leaks(task, row, keys)]
+            for position, (row, key) in enumerate(
+                zip(rows, row_keys[(config, split)], strict=True)
+            ):
+                hits = [name for name, keys in against.items() if _leaks(task, key, keys)]
                 for name in hits:
                     leak_counts[name] += 1
                 if hits:

@@ -20,8 +20,8 @@ from typing import Any
 
 from datagen.importers.sokoban import RowError, strip_wrapper
 from datagen.tasks import row_id
-from datagen.templates.points import face_message, make_template
-from solvers.points import FACE_RULES, CardError, card_value, hand_values, solve
+from datagen.templates.points import make_template
+from solvers.points import FACE_RULES, CardError, hand_values, solve
 
 FACES = ("J", "Q", "K")
 _TARGET = re.compile(r"You are an expert (\d{1,6}) points card game player")
@@ -61,20 +61,23 @@ def shown_faces(content: str, extra: dict) -> tuple[int, int, int]:
     raise RowError("no face-card rule in the prompt or extra_info")
 
 
-def scored_faces(cards: list[str], shown: tuple[int, ...], display: Any) -> tuple[int, int, int]:
-    """The J/Q/K values the study scored with, read from `display_cards` (the card values)."""
+def scored_faces(
+    cards: list[str], shown: tuple[int, ...], display: Any, values: tuple[int, ...]
+) -> tuple[int, int, int]:
+    """The J/Q/K values the study scored with, read from `display_cards` (the card values);
+    `values` are the cards' values under the shown rule (for the plain cards)."""
     if display is None:
         return tuple(shown)  # type: ignore[return-value]
     if not isinstance(display, list) or len(display) != len(cards):
         raise RowError("extra_info.display_cards does not match the cards")
     seen: dict[str, int] = {}
-    for card, value in zip(cards, display, strict=True):
+    for card, value, plain in zip(cards, display, values, strict=True):
         if not isinstance(value, int):
             raise RowError("extra_info.display_cards holds a value that is not an integer")
         if card in FACES:
             if seen.setdefault(card, value) != value:
                 raise RowError(f"extra_info.display_cards gives {card} two values")
-        elif card_value(card) != value:
+        elif plain != value:
             raise RowError(f"extra_info.display_cards values {card} as {value}")
     if all(seen[f] == shown[FACES.index(f)] for f in seen):
         return tuple(shown)  # type: ignore[return-value]
@@ -100,7 +103,26 @@ class PointsRows:
     task = "points"
 
     def __init__(self) -> None:
-        self.verdicts: dict[tuple, str] = {}
+        self._values: dict[tuple, tuple[int, ...]] = {}
+        self._solutions: dict[tuple, tuple[str, ...]] = {}
+
+    def values(self, cards: list[str], faces: Any) -> tuple[int, ...]:
+        """hand_values, cached (hands repeat: there are 1,820 four-card hands)."""
+        key = (tuple(cards), tuple(faces))
+        hit = self._values.get(key)
+        if hit is None:
+            try:
+                hit = self._values[key] = hand_values(cards, tuple(faces))
+            except CardError as error:
+                raise RowError(str(error)) from None
+        return hit
+
+    def solutions(self, values: tuple[int, ...], target: int) -> tuple[str, ...]:
+        key = (tuple(sorted(values)), target)
+        hit = self._solutions.get(key)
+        if hit is None:
+            hit = self._solutions[key] = solve(values, target)
+        return hit
 
     def convert(self, raw: dict, layout: Any, split: str, index: int, source: dict) -> dict:
         question = raw.get("question")
@@ -124,11 +146,6 @@ class PointsRows:
         cards = _CARD.findall(found.group(1))
         if not cards:
             raise RowError("the Cards list is empty")
-        try:
-            for card in cards:
-                card_value(card)
-        except CardError as error:
-            raise RowError(str(error)) from None
         if extra.get("cards") is not None and list(extra["cards"]) != cards:
             raise RowError(f"the question's cards {cards} differ from extra_info.cards")
         count = _COUNT.search(content)
@@ -139,7 +156,7 @@ class PointsRows:
         if not isinstance(target, int) or target < 1:
             raise RowError("no target in the question or extra_info")
         shown = shown_faces(content, extra)
-        scored = scored_faces(cards, shown, extra.get("display_cards"))
+        scored = scored_faces(cards, shown, extra.get("display_cards"), self.values(cards, shown))
         answer = raw.get("answer")
         if layout.kind == "sft":
             if not isinstance(answer, str):
@@ -161,11 +178,8 @@ class PointsRows:
             family="study-import",
         )
         template["prefill"] = prefill
-        try:
-            values = hand_values(cards, scored)
-            formulas = solve(values, target)
-        except CardError as error:
-            raise RowError(str(error)) from None
+        values = self.values(cards, scored)
+        formulas = self.solutions(values, target)
         rendered = _render(cards, target, template)
         instance = {"cards": cards, "target": target}
         meta = {
@@ -209,6 +223,3 @@ def _render(cards: list[str], target: int, template: dict) -> str:
     from datagen.templates.points import render_prompt_text
 
     return render_prompt_text(cards, target, template)
-
-
-__all__ = ["PointsRows", "face_message", "rule_name", "scored_faces", "shown_faces"]

@@ -16,11 +16,15 @@ from __future__ import annotations
 
 import json
 import re
+from functools import lru_cache
 from typing import Any
 
 from datagen.tasks import row_id
 from datagen.templates.sokoban import (
+    SYMBOL_LEGENDS,
     VOCABULARIES,
+    WORDINGS,
+    answers_block,
     make_template,
     normalize_word,
     render_prompt_text,
@@ -50,7 +54,25 @@ ANSWER_ENDING = (
 _FROM_SYMBOL = {symbol: xsb for xsb, symbol in STUDY_SYMBOLS.items()}
 _ANSWER_TAG = re.compile(r"<answer> ([^<>\n]*?) </answer>")
 _OBSERVATION = "[Current Observation]:\n"
+_CELLS = "".join(re.escape(symbol) for symbol in _FROM_SYMBOL)
+_GRID = re.compile(rf"(?: [{_CELLS}] \t)+(?:\n(?: [{_CELLS}] \t)+)*")
+# Cells are " S \t": drop the padding, map each symbol to its XSB character.
+_TO_XSB = str.maketrans({" ": None, "\t": None, **_FROM_SYMBOL})
 _DECIDE = "\nDecide the next action:"
+
+
+@lru_cache(maxsize=2)
+def _paper_frame(think: bool) -> tuple[str, str]:
+    """Our paper prompt around its grid: (text before it with \\0 for the answers block, after)."""
+    names = ("wall", "floor", "target", "box", "box_on_target", "player", "player_on_target")
+    text = WORDINGS["paper"].substitute(
+        dict(zip(names, SYMBOL_LEGENDS["paper"], strict=True)),
+        answers_block="\0",
+        grid="\1",
+        output_instruction=THINK_ENDING if think else ANSWER_ENDING,
+    )
+    head, tail = text.split("\1")
+    return head, tail
 
 
 class RowError(ValueError):
@@ -82,8 +104,11 @@ def parse_grid(content: str) -> str:
     end = content.find(_DECIDE, start)
     if end < 0:
         raise RowError("no 'Decide the next action:' after the grid")
+    text = content[start:end]
+    if _GRID.fullmatch(text):  # the common case in one pass; the loop below names errors
+        return text.translate(_TO_XSB)
     rows = []
-    for r, line in enumerate(content[start:end].split("\n")):
+    for r, line in enumerate(text.split("\n")):
         cells = line.split("\t")
         if cells[-1] != "":
             raise RowError(f"grid row {r} does not end with a tab")
@@ -177,9 +202,27 @@ class SokobanRows:
         if len(moves) == len(trajectory):
             for i, (state, actions) in enumerate(trajectory):
                 self.labels.setdefault(state, (tuple(actions), moves[i:], True))
+                # The next rows of a study trajectory are these states: no parse needed.
+                canonical = state.xsb()
+                self.levels.setdefault(canonical, state)
+                self.canonical.setdefault(canonical, canonical)
         else:  # BFS hit its node limit: label this state alone (A*)
             self.labels[level] = (optimal_actions(level), solve(level).moves, True)
         return self.labels[level]
+
+    def is_paper(self, content: str, grid: str, template: dict) -> bool:
+        """Whether `content` is byte for byte our paper rendering of the row (plus the space the
+        study's wrapper puts before `<|im_end|>`). The grid text round-trips exactly when its
+        canonical XSB is the parsed one, so only the text around it is compared."""
+        if self.canonical[grid] != grid:
+            return content.rstrip(" ") == render_prompt_text(self.level(grid).cells(), template)
+        start = content.find(_OBSERVATION) + len(_OBSERVATION)
+        end = content.find(_DECIDE, start)
+        head, tail = _paper_frame(template["think"])
+        return (
+            content[:start] == head.replace("\0", answers_block(template))
+            and content[end:].rstrip(" ") == tail
+        )
 
     def convert(self, raw: dict, layout: Any, split: str, index: int, source: dict) -> dict:
         text = raw.get("prompt")
@@ -222,7 +265,6 @@ class SokobanRows:
             label = ACTIONS[first - 1] if isinstance(first, int) and 1 <= first <= 4 else None
             label_text = json.dumps(truth)
         actions, moves, solvable = self.label(level)
-        rendered = render_prompt_text(level.cells(), template)
         instance = {
             "grid": self.canonical[grid],  # canonical XSB: one state, one text
             "height": level.height,
@@ -237,7 +279,7 @@ class SokobanRows:
             "width": level.width,
             "label": label,
             "label_text": label_text,
-            "paper_prompt": content in (rendered, rendered + " "),
+            "paper_prompt": self.is_paper(content, grid, template),
             "raw_wrapper": wrapped,
             "source": {**source, "split": split, "index": index},
         }
