@@ -49,7 +49,7 @@ from datagen.versioning import fingerprint as compute_fingerprint
 
 REPO_TYPE = "dataset"
 # What a release holds; anything else in the folder (caches, notes) stays local.
-RELEASE_FILES = [cards.CARD_NAME, cards.BUILD_NAME, "data/**"]
+RELEASE_FILES = [cards.CARD_NAME, cards.BUILD_NAME, "audit.json", "data/**"]  # audit: imports
 # Written into a pulled folder so that a later pull may replace it (and nothing else).
 PULL_MARKER = Path(".cache") / "datagen-pull.json"
 _REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")
@@ -400,8 +400,8 @@ def pull(
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.pull-", dir=out.parent))
     try:
         _download(repo_id, revision, local_dir=staging, token=token, api=api)
-        if not (staging / cards.BUILD_NAME).is_file():
-            # Not a datagen build (e.g. the study's own datasets): the importer reads it.
+        if not (staging / cards.BUILD_NAME).is_file() and any(staging.glob("**/*.parquet")):
+            # Parquet but no build (e.g. the study's own datasets): the importer reads it.
             from datagen.importers import import_snapshot
 
             task_dir = import_snapshot(staging, out, repo_id, revision)

@@ -93,7 +93,7 @@ def test_import_from_the_hub_stand_in(study_repo: dict, fake_hub: FakeHub, tmp_p
     # and it publishes like any build
     pushed = CliRunner().invoke(main, ["push", str(out / "sokoban"), "--repo", "me/imported"])
     assert pushed.exit_code == 0, pushed.output
-    assert "audit.json" not in fake_hub.tagged("me/imported", "v" + build["version"])
+    assert "audit.json" in fake_hub.tagged("me/imported", "v" + build["version"])
     assert "data/eval/study_test-00000-of-00001.parquet" in fake_hub.tagged(
         "me/imported", "v" + build["version"]
     )
