@@ -50,15 +50,27 @@ LAYOUTS = (
         "sokoban-rl",
         "sokoban",
         "rl",
-        "sokoban/create_diverse_dataset.py",
+        "sokoban/create_diverse_dataset.py or create_ultra_mixed_dataset.py",
         "prompt",
         "reward_model",
     ),
     Layout("sokoban-sft", "sokoban", "sft", "sokoban/create_sft_dataset.py", "prompt", "response"),
     Layout(
-        "points-rl", "points", "rl", "gp_l/create_training_dataset.py", "question", "extra_info"
+        "points-rl",
+        "points",
+        "rl",
+        "gp_l/process_gp_l.py, create_training_dataset.py or create_test_dataset.py",
+        "question",
+        "extra_info",
     ),
-    Layout("points-sft", "points", "sft", "gp_l/process_gp_l.py", "question", "answer"),
+    Layout(
+        "points-sft",
+        "points",
+        "sft",
+        "gp_l/process_gp_l.py, create_training_dataset.py or convert_gen_file_to_sft_dataset.py",
+        "question",
+        "answer",
+    ),
 )
 
 
