@@ -647,6 +647,10 @@ def render_card(task_dir: Path) -> str:
         "citation": (TEMPLATE_DIR / "citation.bib").read_text(encoding="utf-8").strip(),
         "limitations": _limitations(build, files),
     }
+    if "source" in build:  # imported by `datagen import`: where the rows came from, the audit
+        from datagen.importers.card import import_section
+
+        values["provenance"] = import_section(build) + "\n\n" + values["provenance"]
     card = Template(_template_path(build["task"]).read_text(encoding="utf-8")).substitute(values)
     # Fail here rather than on the Hub: the header must parse and list exactly our files.
     listed = header_files(read_header(card))

@@ -57,7 +57,8 @@ from datagen.versioning import fingerprint as compute_fingerprint
 
 REPO_TYPE = "dataset"
 # What a release holds; anything else in the folder (caches, notes) stays local.
-RELEASE_FILES = [cards.CARD_NAME, cards.BUILD_NAME, "data/**", "figures/*.png"]
+# audit.json: imported folders; figures: the card's pictures.
+RELEASE_FILES = [cards.CARD_NAME, cards.BUILD_NAME, "audit.json", "data/**", "figures/*.png"]
 # Written into a pulled folder so that a later pull may replace it (and nothing else).
 PULL_MARKER = Path(".cache") / "datagen-pull.json"
 _REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")
@@ -405,7 +406,8 @@ def pull(
 
     `out` must not exist, be empty, or hold an earlier pull (which is replaced only once the
     new download is complete). The result is a build folder: `datagen eval --data out`,
-    `datagen show out` and the trainer read it like the output of `datagen build`.
+    `datagen show out` and the trainer read it like the output of `datagen build`. A repo that
+    is not a datagen build is handed to `datagen.importers`; then `out/<task>` is returned.
     """
     repo_id, at_revision = parse_repo_spec(spec)
     if revision and at_revision and revision != at_revision:
@@ -425,6 +427,16 @@ def pull(
         raise HubError(str(error)) from None
     try:
         _download(repo_id, revision, local_dir=staging, token=token, api=api)
+        if not (staging / cards.BUILD_NAME).is_file() and any(staging.glob("**/*.parquet")):
+            # Parquet but no build (e.g. the study's own datasets): the importer reads it.
+            from datagen.importers import import_snapshot
+
+            task_dir = import_snapshot(staging, out, repo_id, revision)
+            shutil.rmtree(staging, ignore_errors=True)  # the snapshot, once its rows are read
+            marker = out / PULL_MARKER
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.write_text(json.dumps({"repo": repo_id, "revision": revision}) + "\n")
+            return task_dir
         _check_folder(staging, f"{repo_id}@{revision or 'main'}")
         marker = staging / PULL_MARKER
         marker.parent.mkdir(parents=True, exist_ok=True)
