@@ -455,7 +455,11 @@ def _earlier_pull(out: Path) -> bool:
     """A folder that `pull` wrote and nobody added files to (those would be deleted)."""
     if not (out / PULL_MARKER).is_file():
         return False
-    return all(own_entry(p) or p.name in TASK_ENTRIES for p in out.iterdir())
+
+    def pulled(p: Path) -> bool:  # a build's files, or the task folder an import wrote
+        return p.name in TASK_ENTRIES or (p.is_dir() and (p / cards.BUILD_NAME).is_file())
+
+    return all(own_entry(p) or pulled(p) for p in out.iterdir())
 
 
 def resolve_data(

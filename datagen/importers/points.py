@@ -187,7 +187,7 @@ class PointsRows:
             "faces_in_hand": sum(c in FACES for c in cards),
             "solutions": len(formulas),
             "label": labels,
-            "paper_prompt": content.strip("\n") == rendered,
+            "paper_prompt": content == rendered,  # the test sets have one more newline
             "raw_wrapper": wrapped,
             "source": {
                 **source,

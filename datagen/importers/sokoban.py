@@ -24,7 +24,7 @@ from datagen.templates.sokoban import (
     SYMBOL_LEGENDS,
     VOCABULARIES,
     WORDINGS,
-    answers_block,
+    answers_section,
     make_template,
     normalize_word,
     render_prompt_text,
@@ -67,6 +67,7 @@ def _paper_frame(think: bool) -> tuple[str, str]:
     names = ("wall", "floor", "target", "box", "box_on_target", "player", "player_on_target")
     text = WORDINGS["paper"].substitute(
         dict(zip(names, SYMBOL_LEGENDS["paper"], strict=True)),
+        answers_section="\0",
         answers_block="\0",
         grid="\1",
         output_instruction=THINK_ENDING if think else ANSWER_ENDING,
@@ -211,17 +212,17 @@ class SokobanRows:
         return self.labels[level]
 
     def is_paper(self, content: str, grid: str, template: dict) -> bool:
-        """Whether `content` is byte for byte our paper rendering of the row (plus the space the
-        study's wrapper puts before `<|im_end|>`). The grid text round-trips exactly when its
-        canonical XSB is the parsed one, so only the text around it is compared."""
+        """Whether `content` is byte for byte our paper rendering of the row (which ends, as the
+        study's turn does, with a space before `<|im_end|>`). The grid text round-trips exactly
+        when its canonical XSB is the parsed one, so only the text around it is compared."""
         if self.canonical[grid] != grid:
-            return content.rstrip(" ") == render_prompt_text(self.level(grid).cells(), template)
+            return content == render_prompt_text(self.level(grid).cells(), template)
         start = content.find(_OBSERVATION) + len(_OBSERVATION)
         end = content.find(_DECIDE, start)
         head, tail = _paper_frame(template["think"])
         return (
-            content[:start] == head.replace("\0", answers_block(template))
-            and content[end:].rstrip(" ") == tail
+            content[:start] == head.replace("\0", answers_section(template))
+            and content[end:] == tail
         )
 
     def convert(self, raw: dict, layout: Any, split: str, index: int, source: dict) -> dict:
