@@ -19,7 +19,7 @@ import re
 from typing import Any
 
 from datagen.importers.sokoban import RowError, strip_wrapper
-from datagen.tasks import row_id
+from datagen.tasks import schema_row
 from datagen.templates.points import make_template
 from solvers.points import FACE_RULES, CardError, hand_values, solve
 
@@ -196,19 +196,12 @@ class PointsRows:
                 "data_source": str(raw.get("data_source") or ""),
             },
         }
-        row = {
-            "id": row_id(self.task, instance, template),
-            "task": self.task,
-            "variant": "train",
-            "prompt": [{"role": "user", "content": content}],
-        }
-        if layout.kind == "sft":
-            row["completion"] = [{"role": "assistant", "content": answer}]
-        row["instance"] = instance
-        row["template"] = template
-        row["solution"] = {"values": list(values), "formulas": list(formulas)}
-        row["meta"] = meta
-        return row
+        prompt = [{"role": "user", "content": content}]
+        completion = answer if layout.kind == "sft" else None
+        solution = {"values": list(values), "formulas": list(formulas)}
+        return schema_row(
+            self.task, "train", prompt, completion, instance, template, solution, meta
+        )
 
     @staticmethod
     def is_cot(row: dict) -> bool:

@@ -19,7 +19,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from datagen.tasks import row_id
+from datagen.tasks import schema_row
 from datagen.templates.sokoban import (
     SYMBOL_LEGENDS,
     VOCABULARIES,
@@ -286,23 +286,16 @@ class SokobanRows:
         }
         if layout.kind == "rl" and isinstance(response, str):
             meta["response"] = response  # the diverse RL rows carry the SFT target too
-        row = {
-            "id": row_id(self.task, instance, template),
-            "task": self.task,
-            "variant": "train",
-            "prompt": [{"role": "user", "content": content}],
-        }
-        if layout.kind == "sft":
-            row["completion"] = [{"role": "assistant", "content": response}]
-        row["instance"] = instance
-        row["template"] = template
-        row["solution"] = {
+        solution = {
             "actions": list(actions),
             "moves": moves,
             "length": len(moves) if solvable else None,
         }
-        row["meta"] = meta
-        return row
+        prompt = [{"role": "user", "content": content}]
+        completion = response if layout.kind == "sft" else None
+        return schema_row(
+            self.task, "train", prompt, completion, instance, template, solution, meta
+        )
 
     @staticmethod
     def is_cot(row: dict) -> bool:

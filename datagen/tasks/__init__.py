@@ -60,13 +60,28 @@ def new_row(
     task: str, variant: str, instance: dict, template: dict, solution: dict, meta: dict
 ) -> dict:
     """A row in the schema's column order, its prompt rendered under its template."""
-    return {
+    prompt = get_task(task).render_prompt(instance, template)
+    return schema_row(task, variant, prompt, None, instance, template, solution, meta)
+
+
+def schema_row(
+    task: str,
+    variant: str,
+    prompt: list[dict],
+    completion: str | None,
+    instance: dict,
+    template: dict,
+    solution: dict,
+    meta: dict,
+) -> dict:
+    """A row in the schema's column order from given texts (an SFT row when `completion`)."""
+    row = {
         "id": row_id(task, instance, template),
         "task": task,
         "variant": variant,
-        "prompt": get_task(task).render_prompt(instance, template),
-        "instance": instance,
-        "template": template,
-        "solution": solution,
-        "meta": meta,
+        "prompt": prompt,
     }
+    if completion is not None:
+        row["completion"] = [{"role": "assistant", "content": completion}]
+    row.update(instance=instance, template=template, solution=solution, meta=meta)
+    return row
