@@ -322,6 +322,31 @@ def _contents(build: Mapping[str, Any], files: Mapping[str, Mapping[str, list[st
     return _table(["config", "split", "rows", "files"], rows) + f"\n\n{total} rows in all."
 
 
+def _count_template_fields(column: Any, counters: dict, words: dict) -> None:
+    """Count each template field's values in a parquet column (vectorised: 10,000 rows of
+    template structs are slow to turn into Python dicts); lists count as their joined words."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    column = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
+    if not pa.types.is_struct(column.type):
+        return
+    names = {column.type.field(i).name for i in range(column.type.num_fields)}
+    for name in _TEMPLATE_FIELDS:
+        if name not in names:
+            continue
+        values = column.field(name)
+        if pa.types.is_list(values.type) or pa.types.is_large_list(values.type):
+            flat = pc.list_flatten(values)
+            words[name].update(str(w) for w in pc.unique(flat).to_pylist())
+            values = pc.binary_join(pc.cast(values, pa.list_(pa.string())), " ")
+        elif not pa.types.is_string(values.type):
+            values = pc.cast(values, pa.string())
+        for entry in pc.value_counts(values).to_pylist():
+            if entry["values"] is not None:
+                counters[name][entry["values"]] += entry["counts"]
+
+
 def _template_usage(
     task_dir: Path, build: Mapping[str, Any], files: Mapping[str, Mapping[str, list[str]]]
 ) -> str:
@@ -337,14 +362,7 @@ def _template_usage(
                 if "template" not in pq.read_schema(task_dir / rel).names:
                     continue
                 column = pq.read_table(task_dir / rel, columns=["template"]).column(0)
-                for value in column.to_pylist():
-                    for name in _TEMPLATE_FIELDS:
-                        item = (value or {}).get(name)
-                        if isinstance(item, list):
-                            words[name].update(map(str, item))
-                            item = " ".join(map(str, item))
-                        if item is not None:
-                            counters[name][item] += 1
+                _count_template_fields(column, counters, words)
             cells = {}
             for name, counter in counters.items():
                 if len(counter) > 3:
