@@ -122,6 +122,10 @@ class FinetuneConfig:
             (self.lora is None or self.lora >= 1, f"lora (the rank) must be >= 1, got {self.lora}"),
             (self.lora_alpha is None or self.lora_alpha > 0, "lora_alpha must be > 0"),
             (self.lora is not None or not self.save_adapter, "save_adapter needs lora"),
+            (
+                self.lora is not None or (self.lora_alpha, self.lora_targets) == (None, None),
+                "lora_alpha and lora_targets need lora (the rank)",
+            ),
             (self.lora_targets != (), "lora_targets: give at least one module name"),
         ]
         for ok, message in checks:
@@ -229,8 +233,8 @@ def _train(cfg: FinetuneConfig, dist: Dist, log: Any, on_step: Any) -> dict:
         "lora": {"r": lora.r, "alpha": lora.lora_alpha} if lora is not None else None,
     }
     say(
-        f"{len(encoded)} rows from {task_dir} [{cfg.config}], {n_params / 1e6:.1f}M trained "
-        f"parameters, {device} {compute_dtype or torch.float32}, {dist.parallelism} x "
+        f"{len(encoded)} rows from {task_dir} [{cfg.config}], {n_params:,} trained parameters"
+        f", {device} {compute_dtype or torch.float32}, {dist.parallelism} x "
         f"{dist.world_size}, {total_steps} steps of {cfg.global_batch} rows"
     )
     if cfg.save and dist.main:

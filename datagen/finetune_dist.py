@@ -22,6 +22,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -198,6 +201,14 @@ def shard(net: Any, state: Dist, compute_dtype: Any, cpu_offload: bool = False) 
 # Checkpoints
 
 
+@contextmanager
+def _one_process_is_fine() -> Iterator[None]:
+    """DCP warns that it assumes one process when there is no process group: that is intended."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="torch.distributed is disabled")
+        yield
+
+
 def latest_checkpoint(out: Path) -> Path | None:
     """The newest `checkpoint-epoch-N` that holds a distributed checkpoint to resume from."""
     found = []
@@ -247,7 +258,8 @@ def save_checkpoint(
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir(parents=True)
     barrier(state)
-    dcp.save(_trainable_state(net, optimizer, full_model), checkpoint_id=str(tmp / "dcp"))
+    with _one_process_is_fine():
+        dcp.save(_trainable_state(net, optimizer, full_model), checkpoint_id=str(tmp / "dcp"))
     export(tmp)  # collective: every rank takes part in gathering the model
     if state.main:
         record = {"epoch": epoch, "step": step, "fingerprint": fingerprint}
@@ -276,7 +288,8 @@ def load_checkpoint(path: Path, net: Any, optimizer: Any, full_model: bool = Tru
     )
 
     target = _trainable_state(net, optimizer, full_model)
-    dcp.load(target, checkpoint_id=str(path / "dcp"))
+    with _one_process_is_fine():
+        dcp.load(target, checkpoint_id=str(path / "dcp"))
     set_model_state_dict(net, target["model"], options=StateDictOptions(strict=full_model))
     set_optimizer_state_dict(net, optimizer, target["optim"])
 
@@ -288,7 +301,15 @@ def gather_state_dict(net: Any, state: Dist) -> dict:
     from torch.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
 
     options = StateDictOptions(full_state_dict=True, cpu_offload=True)
-    return get_model_state_dict(net, options=options)
+    full = get_model_state_dict(net, options=options)
+    # Gathering copies tied weights (embeddings = LM head) apart; alias them again, so that
+    # save_pretrained sees the tie and stores one tensor, as it does for an unsharded model.
+    first: dict[int, str] = {}
+    for name, param in net.named_parameters(remove_duplicate=False):
+        if id(param) in first and name in full and first[id(param)] in full:
+            full[name] = full[first[id(param)]]
+        first.setdefault(id(param), name)
+    return full
 
 
 def save_hf(net: Any, tokenizer: Any, path: Path, state: Dist) -> None:

@@ -15,10 +15,21 @@ a run is deterministic and ranks stay identical).
 
 from __future__ import annotations
 
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from datagen.finetune_data import FinetuneError
+
+
+@contextmanager
+def _quiet() -> Iterator[None]:
+    """peft asks transformers for a property it renamed (a FutureWarning per call): not ours."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*is deprecated")
+        yield
 
 
 def linear_names(net: Any) -> set[str]:
@@ -54,7 +65,8 @@ def apply(net: Any, config: Any) -> Any:
     """`net` wrapped by peft with fresh adapters; only they require gradients."""
     from peft import get_peft_model
 
-    return get_peft_model(net, config)
+    with _quiet():
+        return get_peft_model(net, config)
 
 
 def save(
@@ -78,7 +90,8 @@ def save(
     dtypes = {v.dtype for k, v in full_state.items() if "lora_" not in k}
     dtype = dtypes.pop() if len(dtypes) == 1 else torch.float32
     base = AutoModelForCausalLM.from_pretrained(base_model, dtype=dtype)
-    model = get_peft_model(base, config)
+    with _quiet():
+        model = get_peft_model(base, config)
     missing, unexpected = model.load_state_dict(full_state, strict=False)
     if unexpected or [k for k in missing if "lora_" in k]:
         raise FinetuneError(f"LoRA state does not fit {base_model}: {(unexpected or missing)[:3]}")
