@@ -80,7 +80,7 @@ def test_world_size_must_divide_the_global_batch(monkeypatch):
     with pytest.raises(FinetuneError, match="world size 3 does not divide the global batch of 128"):
         setup("cpu", 128)
     monkeypatch.setenv("WORLD_SIZE", "4")
-    with pytest.raises(FinetuneError, match="--cpu-offload .* needs a CUDA run"):
+    with pytest.raises(FinetuneError, match=r"--cpu-offload .* needs a CUDA run"):
         setup("cpu", 128, cpu_offload=True)
 
 

@@ -57,10 +57,15 @@ def test_targets_are_checked_against_the_model(tiny):
     net = AutoModelForCausalLM.from_pretrained(tiny)
     assert {"q_proj", "v_proj", "down_proj", "lm_head"} <= linear_names(net)
     config = lora_config(net, 4, None, ("q_proj", "v_proj"))
-    assert config.r == 4 and config.lora_alpha == 8 and set(config.target_modules) == {
-        "q_proj",
-        "v_proj",
-    }
+    assert (
+        config.r == 4
+        and config.lora_alpha == 8
+        and set(config.target_modules)
+        == {
+            "q_proj",
+            "v_proj",
+        }
+    )
     assert lora_config(net, 4, 1.0, None).target_modules == "all-linear"
     with pytest.raises(FinetuneError, match="no linear layer named qkv, nope"):
         lora_config(net, 4, None, ("q_proj", "qkv", "nope"))
@@ -85,8 +90,12 @@ def test_cli_unknown_target_is_one_line_before_any_step(tiny, build_dir, tmp_pat
     args = ["--model", tiny, "--data", str(build_dir), "--out", str(out), "--no-progress"]
     result = CliRunner().invoke(finetune, [*args, "--lora", "4", "--lora-targets", "q_proj,qkv"])
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert result.output.strip().splitlines()[-1].startswith(
-        "Error: --lora-targets: no linear layer named qkv in this model (it has: down_proj,"
+    assert (
+        result.output.strip()
+        .splitlines()[-1]
+        .startswith(
+            "Error: --lora-targets: no linear layer named qkv in this model (it has: down_proj,"
+        )
     )
     assert not (out / "train_log.jsonl").exists()
     usage = CliRunner().invoke(finetune, [*args, "--save-adapter"])
