@@ -193,7 +193,8 @@ def shard(net: Any, state: Dist, compute_dtype: Any, cpu_offload: bool = False) 
         if isinstance(module, FSDPModule):
             # Sum, not mean: the loss is already normalised by the whole batch's token count.
             module.set_gradient_divide_factor(1.0)
-            module.set_force_sum_reduction_for_comms(True)  # plain SUM: gloo has no PREMUL_SUM
+            if hasattr(module, "set_force_sum_reduction_for_comms"):  # not in older torch
+                module.set_force_sum_reduction_for_comms(True)  # plain SUM: gloo has no PREMUL_SUM
     return net
 
 
