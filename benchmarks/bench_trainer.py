@@ -196,7 +196,9 @@ def build_half_billion(tokenizer_dir: str, out: Path) -> tuple[str, dict]:
     embeddings) with the tiny tokenizer; stored in bf16 (the trainer loads fp32 master weights)."""
     import torch
     from transformers import AutoTokenizer, Qwen2Config, Qwen2ForCausalLM
+    from transformers.utils import logging
 
+    logging.disable_progress_bar()  # "Writing model shards" would land in the report's log
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
     config = Qwen2Config(
         vocab_size=151_936,
@@ -250,8 +252,8 @@ def _run_worker(
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT)
     if done.returncode != 0:
         raise RuntimeError(f"{kind} worker failed:\n{done.stderr[-3000:]}")
-    results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
-    results.sort(key=lambda r: r.get("rank", 0))
+    # One file per rank: the ranks' lines on a shared stdout can interleave.
+    results = [json.loads(f.read_text()) for f in sorted(out.glob("result-rank*.json"))]
     first = results[0]
     first["peak_mem_mb_per_rank"] = [r["peak_mem_mb"] for r in results]
     return first
@@ -400,8 +402,11 @@ if __name__ == "__main__":
             options.global_batch,
             options.max_steps,
         )
-        print(json.dumps(result), flush=True)
+        options.out.mkdir(parents=True, exist_ok=True)
+        (options.out / f"result-rank{result['rank']:03d}.json").write_text(json.dumps(result))
     elif options.worker == "trl":
-        print(json.dumps(worker_trl(options.model, options.data, options.out)))
+        result = {**worker_trl(options.model, options.data, options.out), "rank": 0}
+        options.out.mkdir(parents=True, exist_ok=True)
+        (options.out / "result-rank000.json").write_text(json.dumps(result))
     else:
         print(main())
