@@ -3,8 +3,9 @@
 One loop that reads top to bottom, in the spirit of nanochat's `chat_sft.py`, on plain
 transformers + torch (no framework trainer):
 
-- rows are rendered with the tokenizer's own chat template and packed best-fit without
-  cross-row attention (`datagen.finetune_data`); only the completion tokens carry loss;
+- rows are rendered with the tokenizer's own chat template (`prompt_format="study"`: the study's
+  raw string and prefill instead, datagen.prompts) and packed best-fit without cross-row
+  attention (`datagen.finetune_data`); only the completion tokens carry loss;
 - one optimizer step per `global_batch` rows (the study's 128), as many packed sequences as the
   rows need accumulated into it, and the loss is the mean over the completion tokens of the whole
   global batch; logits are computed only where a token carries loss (answer-only rows: a few
@@ -63,6 +64,7 @@ from datagen.finetune_model import (  # noqa: F401
     make_optimizer,
     optimizer_step,
 )
+from datagen.prompts import FORMATS
 
 DEFAULT_MODEL = "Qwen/Qwen2.5-1.5B-Instruct"
 
@@ -91,6 +93,9 @@ class FinetuneConfig:
     # Extra chat-template variables, e.g. {"enable_thinking": False} for Qwen3; give the same
     # to `datagen eval` so that the model is evaluated on the prompts it was trained on.
     chat_template_kwargs: dict | None = None
+    # chat: the tokenizer's chat template; study: the study's raw string and prefill
+    # (datagen.prompts). Give the same to `datagen eval`.
+    prompt_format: str = "chat"
     seed: int = 0
     limit: int | None = None  # train on the first N rows only (smoke tests)
     max_steps: int | None = None  # stop after N steps; the schedule still spans every epoch
@@ -101,9 +106,16 @@ class FinetuneConfig:
     lora_alpha: float | None = None  # None: 2 x rank
     lora_targets: tuple[str, ...] | None = None  # linear layer names; None: all but the LM head
     save_adapter: bool = False  # LoRA: save the adapter alone instead of the merged model
+    # In-loop evaluation (the study's Figure 2): every `eval_every` steps, greedy rollouts on
+    # the `eval` config of DATA, success and validity per variant logged in train_log.jsonl.
+    eval_every: int = 0  # 0: off
+    eval_variants: tuple[str, ...] = ()  # empty: every variant
+    eval_limit: int | None = 20  # episodes per variant
+    eval_max_new_tokens: int = 64  # per turn: enough for answer-only; raise it for CoT models
 
     def __post_init__(self) -> None:
         self.betas = tuple(self.betas)  # type: ignore[assignment]
+        self.eval_variants = tuple(self.eval_variants)
         if self.lora_targets is not None:
             self.lora_targets = tuple(self.lora_targets)
         checks = [
@@ -127,6 +139,10 @@ class FinetuneConfig:
                 "lora_alpha and lora_targets need lora (the rank)",
             ),
             (self.lora_targets != (), "lora_targets: give at least one module name"),
+            (self.prompt_format in FORMATS, f"prompt_format: chat|study, not {self.prompt_format}"),
+            (self.eval_every >= 0, f"eval_every must be >= 0, got {self.eval_every}"),
+            (self.eval_limit is None or self.eval_limit >= 1, "eval_limit must be >= 1"),
+            (self.eval_max_new_tokens >= 1, "eval_max_new_tokens must be >= 1"),
         ]
         for ok, message in checks:
             if not ok:
@@ -149,8 +165,8 @@ def prepare(cfg: FinetuneConfig, tokenizer: Any) -> tuple[list[tuple[list[int], 
         raise FinetuneError(
             f"{task_dir}: config {cfg.config!r} has no completions; train on one of {SFT_CONFIGS}"
         )
-    kwargs = cfg.chat_template_kwargs
-    return [encode_row(tokenizer, row, cfg.max_len, kwargs) for row in rows], task_dir
+    kwargs, fmt = cfg.chat_template_kwargs, cfg.prompt_format
+    return [encode_row(tokenizer, row, cfg.max_len, kwargs, fmt) for row in rows], task_dir
 
 
 def fingerprint_of(cfg: FinetuneConfig, encoded: list) -> str:
@@ -162,9 +178,36 @@ def fingerprint_of(cfg: FinetuneConfig, encoded: list) -> str:
         digest.update(json.dumps([ids, mask]).encode())
     keys = ("config", "task", "epochs", "lr", "warmup", "global_batch", "max_len", "seed")
     keys += ("chat_template_kwargs",)
-    keys += ("lora", "lora_alpha", "lora_targets")
+    if cfg.prompt_format != "chat":  # (chat runs keep the fingerprints they had before)
+        keys += ("prompt_format",)
+    if cfg.lora is not None:  # (full fine-tunes keep the fingerprints they had before)
+        keys += ("lora", "lora_alpha", "lora_targets")
     digest.update(json.dumps({k: getattr(cfg, k) for k in keys}, default=str).encode())
     return digest.hexdigest()[:16]
+
+
+def in_loop_evaluator(cfg: FinetuneConfig, task_dir: Path) -> Any:
+    """The harness on the eval config of the training data, under the training prompt's ending."""
+    from datagen.evaluate import EvalError
+    from datagen.evaluate.in_loop import InLoopEval
+
+    # The ending the rows were trained under (Sokoban's diverse answer-only rows keep the
+    # study's think instruction).
+    first = load_rows(task_dir, cfg.config, "train")[0]
+    ending = "think" if first["template"].get("think", True) else "answer-only"
+    try:
+        return InLoopEval.create(
+            str(task_dir),
+            cfg.eval_variants,
+            cfg.eval_limit,
+            ending,
+            cfg.model,
+            max_new_tokens=cfg.eval_max_new_tokens,
+            chat_template_kwargs=cfg.chat_template_kwargs,
+            prompt_format=cfg.prompt_format,
+        )
+    except EvalError as error:
+        raise FinetuneError(f"--eval-every: {error}") from None
 
 
 def train(cfg: FinetuneConfig, log: Any = None, on_step: Any = None) -> dict:
@@ -191,7 +234,7 @@ def _train(cfg: FinetuneConfig, dist: Dist, log: Any, on_step: Any) -> dict:
     say = log or (lambda message: print(message, file=sys.stderr, flush=True))
     if not dist.main:
         say = lambda _message: None  # noqa: E731  (rank 0 speaks for all)
-    tokenizer = load_tokenizer(cfg.model)
+    tokenizer = load_tokenizer(cfg.model, cfg.prompt_format)
     encoded, task_dir = prepare(cfg, tokenizer)
     fingerprint = fingerprint_of(cfg, encoded)
     device = dist.device
@@ -206,6 +249,16 @@ def _train(cfg: FinetuneConfig, dist: Dist, log: Any, on_step: Any) -> dict:
         say(f"resuming from {checkpoint} (epoch {start_epoch}, step {step})")
     elif cfg.resume:
         say(f"no checkpoint in {out} to resume from: starting from {cfg.model}")
+    evaluator = None
+    if cfg.eval_every and dist.world_size > 1:
+        # Generation on a sharded model needs every rank in lockstep through each decoding step;
+        # until that is built and tested, the in-loop harness runs in one process.
+        raise FinetuneError(
+            "--eval-every runs in one process only: under torchrun, evaluate the per-epoch "
+            "checkpoints afterwards (datagen eval --checkpoints OUT)"
+        )
+    if cfg.eval_every:
+        evaluator = in_loop_evaluator(cfg, task_dir)  # bad variants fail before any model work
     torch.manual_seed(cfg.seed)  # the same initial weights (LoRA adapters) on every rank
     net, lora = load_model(cfg, dist, compute_dtype)
     net.train()
@@ -303,9 +356,11 @@ def _train(cfg: FinetuneConfig, dist: Dist, log: Any, on_step: Any) -> dict:
             }
             if device.startswith("cuda"):
                 entry["peak_mem_gb"] = round(torch.cuda.max_memory_allocated() / 2**30, 3)
-            # Evaluation hooks that add to `entry` go here. Under FSDP2 they must run on EVERY
-            # rank (each forward gathers the layers' shards) and write on rank 0 only; or run on
-            # rank 0 on the weights `finetune_dist.gather_state_dict` gathers (a collective too).
+            # Evaluation hooks that add to `entry` go here. Under FSDP2 they would have to run on
+            # EVERY rank in lockstep (each forward gathers the layers' shards) and write on rank
+            # 0 only, or on rank 0 on the weights `finetune_dist.gather_state_dict` gathers.
+            if evaluator is not None and (step % cfg.eval_every == 0 or step == stop_at):
+                entry.update(evaluator(net, step))
             if log_file:
                 log_file.write(json.dumps(entry) + "\n")
                 log_file.flush()

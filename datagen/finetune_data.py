@@ -2,7 +2,8 @@
 
 - `resolve_task_dir` / `load_rows`: the `train` split of one config of a build folder, a pulled
   folder or a Hub id, read straight from parquet;
-- `encode_row`: token ids and a loss mask (1 on completion tokens) through the chat template;
+- `encode_row`: token ids and a loss mask (1 on completion tokens) in a prompt format (the chat
+  template or the study's raw string, datagen.prompts);
 - `pack` / `collate`: best-fit packing of rows into sequences of `max_len` tokens with
   `position_ids` that restart at 0 for each row (no row attends to another);
 - `split_step`: one optimizer step's rows split across the ranks of a distributed run, packed.
@@ -15,6 +16,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 from typing import Any
+
+from datagen.prompts import PromptFormatError, render_row
 
 SFT_CONFIGS = ("answer-only", "diverse-answer-only", "cot", "diverse-cot")
 JSON_COLUMNS = ("prompt", "completion", "instance", "template", "solution", "meta")
@@ -83,30 +86,26 @@ def load_rows(task_dir: Path, config: str, split: str = "train") -> list[dict]:
 
 
 def encode_row(
-    tokenizer: Any, row: dict, max_len: int, template_kwargs: dict | None = None
+    tokenizer: Any,
+    row: dict,
+    max_len: int,
+    template_kwargs: dict | None = None,
+    prompt_format: str = "chat",
 ) -> tuple[list[int], list[int]]:
-    """Token ids and loss mask (1 on completion tokens) of one row, via the chat template.
+    """Token ids and loss mask (1 on completion tokens) of one row, in the given prompt format.
 
-    The prompt is tokenized as rendered with the generation prompt, the rest of the
-    conversation separately, so the model is trained on exactly the prefix it will see when
-    it generates.
+    The prompt is tokenized as the model will see it when it generates (datagen.prompts), the
+    completion separately, so the model is trained on exactly that prefix.
     """
     where = f"row {row.get('id', '?')}"
-    completion = row.get("completion")
-    if not completion:
+    if not row.get("completion"):
         raise FinetuneError(f"{where}: no completion (train on an SFT config: {SFT_CONFIGS})")
-    kwargs = template_kwargs or {}
-    prompt_text = tokenizer.apply_chat_template(
-        row["prompt"], tokenize=False, add_generation_prompt=True, **kwargs
-    )
-    full_text = tokenizer.apply_chat_template(row["prompt"] + completion, tokenize=False, **kwargs)
-    if not full_text.startswith(prompt_text):
-        raise FinetuneError(
-            f"{where}: the chat template renders the prompt differently inside the conversation "
-            "(the rendered prompt is not a prefix), so completion tokens cannot be found"
-        )
+    try:
+        prompt_text, completion_text = render_row(tokenizer, row, prompt_format, template_kwargs)
+    except PromptFormatError as error:
+        raise FinetuneError(f"{where}: {error}") from error
     prompt_ids = tokenizer(prompt_text, add_special_tokens=False)["input_ids"]
-    completion_ids = tokenizer(full_text[len(prompt_text) :], add_special_tokens=False)["input_ids"]
+    completion_ids = tokenizer(completion_text, add_special_tokens=False)["input_ids"]
     ids = list(prompt_ids) + list(completion_ids)
     if not completion_ids:
         raise FinetuneError(f"{where}: empty completion after rendering")

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from datagen import finetune_dist, finetune_lora
 from datagen.finetune_data import IGNORE, FinetuneError, collate
 from datagen.finetune_dist import Dist
+from datagen.prompts import PromptFormatError, check_tokenizer
 
 if TYPE_CHECKING:
     import torch
@@ -83,14 +84,14 @@ def autocast_dtype(name: str, device: str) -> torch.dtype | None:
     return torch.bfloat16
 
 
-def load_tokenizer(model: str) -> Any:
+def load_tokenizer(model: str, prompt_format: str = "chat") -> Any:
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model)
-    if not getattr(tokenizer, "chat_template", None):
-        raise FinetuneError(
-            f"{model}: the tokenizer has no chat template (use an instruct/chat model)"
-        )
+    try:
+        check_tokenizer(tokenizer, prompt_format)
+    except PromptFormatError as error:
+        raise FinetuneError(f"{model}: {error}") from error
     return tokenizer
 
 

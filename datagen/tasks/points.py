@@ -3,6 +3,9 @@
 Rows hold hands solvable under the rule they are scored with; `solution` lists every distinct
 solution. Answers are the study's JSON (`cards`, `number`, `formula`) read after the thinking
 and checked with exact rationals; validity = a legal formula on exactly the scored values.
+Which text is "the answer" (the last `"formula"` field, read from a complete JSON object; a
+later stray field makes it ambiguous) is the one rule of `solvers.points.answer`, which the
+rewards, the evaluation harness and rejection sampling all reach through `score`.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from random import Random
 
 from datagen.tasks import Score, new_row
 from datagen.templates.points import render_answer_text, render_prompt_text
-from solvers.points import extract_formula, hand_values, judge, solve
+from solvers.points import hand_values, judge_answer, read_answer, solve
 
 name = "points"
 
@@ -39,17 +42,37 @@ def render_answer(row: dict) -> str:
     return answer_text(row, row["solution"]["formulas"][0])
 
 
-def score(row: dict, text: str) -> Score:
-    verdict = judge(text, scored_values(row), row["instance"]["target"])
-    return Score(verdict.value == "correct", verdict.valid, verdict.value, extract_formula(text))
+def score(row: dict, text: str | None) -> Score:
+    """Any text (None, or not a string, reads as no answer); never raises on model output."""
+    answer = read_answer(text)
+    verdict = judge_answer(answer, scored_values(row), row["instance"]["target"])
+    return Score(verdict.value == "correct", verdict.valid, verdict.value, answer.formula)
 
 
-def draw_hand(rng: Random, n_cards: int, large: bool) -> list[str]:
-    """Ranks drawn uniformly with replacement; `large` swaps one card for a value 14..19."""
-    cards = [rng.choice(RANKS) for _ in range(n_cards)]
-    if large:
-        cards[rng.randrange(n_cards)] = rng.choice(LARGE)
-    return cards
+# The study's draws (its `generate_cards_with_mapping`): n-1 cards uniform over 1..top, one forced
+# card uniform over forced..top, then shuffled; "uniform" forces nothing.
+DRAWS: dict[str, tuple[int, int | None]] = {
+    "uniform": (13, None),
+    "face": (13, 11),  # at least one J/Q/K: the rule in the prompt matters
+    "large": (19, 14),  # at least one of 14..19; J/Q/K still possible
+}
+
+
+def card_name(value: int) -> str:
+    """1 -> 'A', 11/12/13 -> 'J'/'Q'/'K', any other value as its number."""
+    return {1: "A", 11: "J", 12: "Q", 13: "K"}.get(value, str(value))
+
+
+def draw_hand(rng: Random, n_cards: int, draw: str = "uniform") -> list[str]:
+    """A hand drawn as the study drew it (`DRAWS`): cards with replacement, shuffled."""
+    if draw not in DRAWS:
+        raise ValueError(f"unknown draw {draw!r}; choose from {', '.join(DRAWS)}")
+    top, forced = DRAWS[draw]
+    values = [rng.randint(1, top) for _ in range(n_cards - (forced is not None))]
+    if forced is not None:
+        values.append(rng.randint(forced, top))
+    rng.shuffle(values)
+    return [card_name(v) for v in values]
 
 
 def leakage_keys(cards: list[str], template: dict, target: int) -> set[tuple]:

@@ -14,7 +14,8 @@ Pure Python, no ML imports and no numpy. The public API:
     optimal_length(level)             # move-optimal length (0 solved, None unsolvable)
 
 Modules: `level` (model and rules), `board` (compiled tables, dead squares, freeze deadlocks),
-`bfs` (BFS and labels), `astar` (A*), `generator` (seeded levels), `solution` (result type).
+`bfs` (BFS and labels), `astar` (A*), `generator` (the study's seeded levels), `reverse_play`
+(its depth-first reverse play), `solution` (result type).
 """
 
 from solvers.sokoban.astar import solve
