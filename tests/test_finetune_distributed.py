@@ -173,3 +173,15 @@ def test_two_ranks_match_one_process_and_resume_across_world_sizes(tiny, build_d
     assert AutoModelForCausalLM.from_pretrained(half / "checkpoint-epoch-2") is not None
     assert not (half / "checkpoint-epoch-1" / "dcp").exists()  # optimizer: latest only
     assert (half / "checkpoint-epoch-2" / "dcp").is_dir()
+
+
+@pytest.mark.slow
+def test_in_loop_eval_is_refused_under_torchrun(tiny, build_dir, tmp_path):
+    done = finetune(tiny, build_dir, tmp_path / "out", "--eval-every", "1", nproc=2)
+    assert done.returncode != 0
+    ours = [line for line in done.stderr.splitlines() if line.startswith("Error:")]
+    assert ours == [
+        "Error: --eval-every runs in one process only: under torchrun, evaluate the per-epoch "
+        "checkpoints afterwards (datagen eval --checkpoints OUT)"
+    ]  # one line, from rank 0 only
+    assert not (tmp_path / "out" / "train_log.jsonl").exists()
