@@ -42,7 +42,8 @@ MAX_LEN = 1024
 GLOBAL_BATCH = 128
 TARGET = 1.2  # our tokens/s over TRL's
 PEAK_BF16_TFLOPS = {"H100": 989.0, "H200": 989.0, "A100": 312.0, "L4": 121.0}
-HALF_ROWS, HALF_BATCH, HALF_STEPS = 2, 2, 1  # the 0.5B memory runs on CPU: AdamW state exists after step 1
+# The 0.5B memory runs on CPU: one step is enough, the AdamW state exists after it.
+HALF_ROWS, HALF_BATCH, HALF_STEPS = 2, 2, 1
 
 
 def peak_memory_mb(cuda: bool) -> float:
