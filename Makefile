@@ -47,11 +47,14 @@ build: install
 	$(BIN)/datagen build --task all --diverse --out $(or $(OUT),out) --overwrite
 
 # make finetune MODEL=Qwen/Qwen2.5-1.5B-Instruct DATA=out/sokoban CONFIG=diverse-answer-only OUT=runs/x
+# NPROC=N (N > 1): N processes on this machine under torchrun, the model sharded with FSDP2.
 MODEL ?= Qwen/Qwen2.5-1.5B-Instruct
 CONFIG ?= answer-only
+NPROC ?= 1
+FINETUNE := $(if $(filter-out 1,$(NPROC)),$(BIN)/torchrun --standalone --nproc-per-node $(NPROC) -m datagen.cli,$(BIN)/datagen)
 finetune: install
-	@test -n "$(DATA)" -a -n "$(OUT)" || { echo "usage: make finetune DATA=DIR_OR_REPO OUT=DIR [MODEL=...] [CONFIG=...] [ARGS=...]"; exit 2; }
-	$(BIN)/datagen finetune --model $(MODEL) --data $(DATA) --config $(CONFIG) --out $(OUT) $(ARGS)
+	@test -n "$(DATA)" -a -n "$(OUT)" || { echo "usage: make finetune DATA=DIR_OR_REPO OUT=DIR [MODEL=...] [CONFIG=...] [NPROC=N] [ARGS=...]"; exit 2; }
+	$(FINETUNE) finetune --model $(MODEL) --data $(DATA) --config $(CONFIG) --out $(OUT) $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -82,7 +82,11 @@ from datagen.finetune import DEFAULT_MODEL
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--limit", default=None, type=int, help="Train on the first N rows only.")
 @click.option("--max-steps", default=None, type=int, help="Stop after N optimizer steps.")
-@click.option("--resume", is_flag=True, help="Continue from the latest OUT/checkpoint-epoch-N.")
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue from the latest OUT/checkpoint-epoch-N (at any number of processes).",
+)
 @click.option(
     "--eval-every",
     default=0,
@@ -105,12 +109,37 @@ from datagen.finetune import DEFAULT_MODEL
     help="Per turn, for --eval-every (raise it for CoT configs).",
 )
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option(
+    "--cpu-offload",
+    is_flag=True,
+    help="FSDP2: keep parameters, gradients and optimizer state on the CPU (CUDA runs).",
+)
+@click.option(
+    "--lora",
+    default=None,
+    type=click.IntRange(min=1),
+    metavar="R",
+    help="Train LoRA adapters of rank R (peft) instead of every weight.",
+)
+@click.option("--lora-alpha", default=None, type=float, help="LoRA scale numerator [2 x R].")
+@click.option(
+    "--lora-targets",
+    default=None,
+    callback=comma_separated(),
+    help="Comma-separated linear layer names, e.g. q_proj,v_proj [every one but the LM head].",
+)
+@click.option(
+    "--save-adapter",
+    is_flag=True,
+    help="LoRA: save the adapter alone, not the model with the adapter merged in.",
+)
 def finetune(**options: object) -> None:
     """Fine-tune a chat model on an SFT config of a build (loss on completion tokens only).
 
     Writes the final model to OUT, a checkpoint per epoch to OUT/checkpoint-epoch-N, the
     resolved settings to OUT/finetune.json and a JSONL log to OUT/train_log.jsonl; prints a
-    JSON summary on stdout.
+    JSON summary on stdout. Under `torchrun --nproc-per-node N -m datagen.cli finetune ...`
+    the model is sharded with FSDP2 and rank 0 writes, logs and prints.
     """
     import json
 
@@ -125,8 +154,14 @@ def finetune(**options: object) -> None:
         cfg = FinetuneConfig(**options)  # type: ignore[arg-type]
     except ValueError as error:
         raise click.UsageError(str(error)) from error
+    from datagen.finetune_dist import world_from_env
+
+    main = world_from_env()[0] == 0
     try:
         summary = train(cfg, log=lambda message: click.echo(message, err=True))
     except (FinetuneError, OSError) as error:
+        if not main:  # every rank meets the same bad input: rank 0 says it once
+            raise SystemExit(1) from error
         raise click.ClickException(str(error).splitlines()[0]) from error
-    click.echo(json.dumps(summary))
+    if main:
+        click.echo(json.dumps(summary))

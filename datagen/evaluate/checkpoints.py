@@ -34,7 +34,10 @@ def checkpoints(run: Path) -> list[tuple[int, Path]]:
 
 
 def _step(checkpoint: Path) -> int:
-    state = checkpoint / "trainer_state.pt"
+    record = checkpoint / "trainer_state.json"  # the trainer's checkpoints since FSDP2/DCP
+    if record.is_file():
+        return int(json.loads(record.read_text())["step"])
+    state = checkpoint / "trainer_state.pt"  # older runs
     if state.is_file():
         import torch
 
