@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: install test test-vllm lint bench build finetune clean
+.PHONY: install test test-vllm lint bench build finetune grpo clean
 
 $(BIN)/datagen: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -52,6 +52,11 @@ CONFIG ?= answer-only
 finetune: install
 	@test -n "$(DATA)" -a -n "$(OUT)" || { echo "usage: make finetune DATA=DIR_OR_REPO OUT=DIR [MODEL=...] [CONFIG=...] [ARGS=...]"; exit 2; }
 	$(BIN)/datagen finetune --model $(MODEL) --data $(DATA) --config $(CONFIG) --out $(OUT) $(ARGS)
+
+# make grpo MODEL=runs/sft DATA=out/sokoban CONFIG=diverse-rl OUT=runs/rl [ARGS="--max-steps 10"]
+grpo: install
+	@test -n "$(DATA)" -a -n "$(OUT)" || { echo "usage: make grpo DATA=DIR_OR_REPO OUT=DIR [MODEL=...] [CONFIG=diverse-rl] [ARGS=...]"; exit 2; }
+	$(BIN)/datagen grpo --model $(MODEL) --data $(DATA) --config $(if $(filter file,$(origin CONFIG)),diverse-rl,$(CONFIG)) --out $(OUT) $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

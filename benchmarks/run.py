@@ -15,6 +15,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ALL = ("sokoban", "points", "build", "figures", "rejection", "trainer", "fidelity", "hostile")
+ALL += ("grpo",)
 
 
 def main(names: list[str]) -> None:

@@ -21,12 +21,14 @@ def _register() -> None:
     from datagen.cli.build import build, show, stats
     from datagen.cli.evaluate import evaluate
     from datagen.cli.finetune import finetune
+    from datagen.cli.grpo import grpo
     from datagen.cli.hub import card, pull, push
     from datagen.cli.plot import plot
     from datagen.cli.report import report
     from datagen.cli.solve import solve
 
     commands = (solve, build, show, stats, card, push, pull, evaluate, finetune, report, plot)
+    commands += (grpo,)
     for command in commands:
         main.add_command(command)
 
