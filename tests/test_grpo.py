@@ -5,6 +5,7 @@ Generation on CPU is slow, so every run is a few steps of a few prompts with sho
 
 from __future__ import annotations
 
+import itertools
 import json
 import shutil
 from pathlib import Path
@@ -44,14 +45,33 @@ def build_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def sft(tiny: str, build_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The tiny model after SFT on diverse answer-only rows: it writes <answer> tags often."""
+    """An SFT run of `datagen finetune` under the study's prompt format (one short epoch)."""
     out = tmp_path_factory.mktemp("grpo") / "sft"
     args = ["finetune", "--model", tiny, "--data", str(build_dir), "--out", str(out)]
-    args += ["--config", "diverse-answer-only", "--epochs", "20", "--global-batch", "8"]
-    args += ["--lr", "1e-2", "--max-len", "512", "--no-progress"]
+    args += ["--config", "diverse-answer-only", "--epochs", "1", "--global-batch", "16"]
+    args += ["--max-len", "512", "--prompt-format", "study", "--no-progress"]
     got = CliRunner().invoke(main, args)
     assert got.exit_code == 0, got.output
     return out
+
+
+def answer_bias(model: str, rows: list[dict], head: str) -> str:
+    """`--generation-kwargs` that steer sampling towards `head + <word> </answer>` for the words
+    of these rows (transformers' sequence_bias: each token of such a text boosted after the one
+    before it). The tiny model is random; this way it answers, right, wrong or invalid, so that
+    the logged rewards are not all zeros."""
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(model)
+    end = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    bias: dict[tuple[int, ...], float] = {}
+    for row in rows:
+        for word in row["template"]["scored_vocabulary"]:
+            ids = tokenizer(f"{head}{word} </answer>", add_special_tokens=False)["input_ids"]
+            ids = [*ids, end]
+            bias[(ids[0],)] = 8.0
+            bias.update({pair: 30.0 for pair in itertools.pairwise(ids)})
+    return json.dumps({"sequence_bias": [[list(k), v] for k, v in bias.items()]})
 
 
 def _grpo(model: str, data: Path, out: Path, *extra: str):
@@ -61,6 +81,10 @@ def _grpo(model: str, data: Path, out: Path, *extra: str):
 
 def _lines(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def _rows(build_dir: Path) -> list[dict]:
+    return load_rows(build_dir / "sokoban", "diverse-rl", "train")
 
 
 def _recompute(rows: dict, logged: list[dict]) -> tuple[list[float], list[float]]:
@@ -73,23 +97,28 @@ def _recompute(rows: dict, logged: list[dict]) -> tuple[list[float], list[float]
 def test_warm_grpo_logs_rewards_that_datagen_rewards_reproduce(
     sft: Path, build_dir: Path, tmp_path: Path
 ) -> None:
+    """RL (warm) from an SFT run: its study prompt format inherited, the <think> prefill scored."""
     run = tmp_path / "rl"
-    got = _grpo(str(sft), build_dir, run, "--max-steps", "2", "--valid-weight", "0.5")
+    bias = answer_bias(str(sft), _rows(build_dir)[:8], " x </think> <answer> ")
+    args = ("--max-steps", "2", "--valid-weight", "0.5", "--generation-kwargs", bias)
+    got = _grpo(str(sft), build_dir, run, *args)
     assert got.exit_code == 0, got.output
     summary = json.loads(got.stdout.strip().splitlines()[-1])
     assert summary["steps"] == 2
-    assert (run / "command.txt").read_text().startswith("datagen grpo --model")
+    command = (run / "command.txt").read_text()
+    assert command.startswith(f"datagen grpo --model {sft} --data {build_dir} --out {run} ")
+    assert " --valid-weight 0.5 " in command and " --generation-kwargs '{" in command
     record = json.loads((run / "grpo.json").read_text())
-    assert record["datagen"]["prompt_format"] == "chat"  # inherited from the SFT run
+    assert record["datagen"]["prompt_format"] == "study"  # inherited from the SFT run
     assert record["reward_functions"] == ["correct", "valid"]
     assert record["reward_weights"] == [1.0, 0.5]
     assert record["trl"]["num_generations"] == 4 and record["trl"]["beta"] == 0.0
     steps = _lines(run / "train_log.jsonl")
     assert [s["step"] for s in steps] == [1, 2]
     logged = _lines(run / "completions.jsonl")
-    assert len(logged) == 2 * 4 * 4
-    rows = {r["id"]: r for r in load_rows(build_dir / "sokoban", "diverse-rl", "train")}
-    any_valid = 0.0
+    assert len(logged) == 2 * 4 * 4 and all(e["text"].startswith("<think>") for e in logged)
+    rows = {r["id"]: r for r in _rows(build_dir)}
+    totals = [0.0, 0.0]
     for step in steps:
         mine = [e for e in logged if e["step"] == step["step"]]
         correct, valid = _recompute(rows, mine)
@@ -99,8 +128,8 @@ def test_warm_grpo_logs_rewards_that_datagen_rewards_reproduce(
         assert step["rewards/correct/mean"] == pytest.approx(sum(correct) / len(correct))
         assert step["rewards/valid/mean"] == pytest.approx(sum(valid) / len(valid))
         assert step["reward"] == pytest.approx((sum(correct) + 0.5 * sum(valid)) / len(mine))
-        any_valid += sum(valid)
-    assert any_valid > 0  # the SFT model answers in the vocabulary now and then: not all zeros
+        totals = [totals[0] + sum(correct), totals[1] + sum(valid)]
+    assert 0 < totals[1] < len(logged) and totals[0] <= totals[1]  # not all zeros, not all ones
 
     # The final model is a Hugging Face folder that reloads and that `datagen eval` runs on.
     from transformers import AutoModelForCausalLM
@@ -113,22 +142,22 @@ def test_warm_grpo_logs_rewards_that_datagen_rewards_reproduce(
     assert json.loads(evaluated.stdout)["metrics"]["sokoban"]["simple"]["episodes"] == 1
 
 
-def test_study_format_and_study_reward_score_prefill_plus_completion(
+def test_chat_format_and_study_reward_on_the_base_model(
     tiny: str, build_dir: Path, tmp_path: Path
 ) -> None:
     run = tmp_path / "rl"
-    args = ("--max-steps", "1", "--prompt-format", "study", "--reward", "study")
+    bias = answer_bias(tiny, _rows(build_dir)[:8], "<think> x </think> <answer> ")
+    args = ("--max-steps", "1", "--reward", "study", "--generation-kwargs", bias)
     got = _grpo(tiny, build_dir, run, *args)
     assert got.exit_code == 0, got.output
+    assert json.loads((run / "grpo.json").read_text())["datagen"]["prompt_format"] == "chat"
     logged = _lines(run / "completions.jsonl")
-    assert len(logged) == 16 and all(e["text"].startswith("<think>") for e in logged)
-    rows = {r["id"]: r for r in load_rows(build_dir / "sokoban", "diverse-rl", "train")}
-    assert [e["rewards"]["study"] for e in logged] == [
-        study_score(rows[e["id"]], e["text"]) for e in logged
-    ]
+    assert len(logged) == 16
+    rows = {r["id"]: r for r in _rows(build_dir)}
+    rewards = [e["rewards"]["study"] for e in logged]
+    assert rewards == [study_score(rows[e["id"]], e["text"]) for e in logged]
     (step,) = _lines(run / "train_log.jsonl")
-    mean = sum(e["rewards"]["study"] for e in logged) / 16
-    assert step["rewards/study/mean"] == pytest.approx(mean)
+    assert step["rewards/study/mean"] == pytest.approx(sum(rewards) / 16)
 
 
 def test_bad_input_is_one_line_before_any_model_work(tiny: str, build_dir: Path, tmp_path: Path):

@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
+import json
+import shlex
+
 import click
 
 from datagen.cli.options import json_object
 from datagen.finetune import DEFAULT_MODEL
+
+
+def command_line(ctx: click.Context) -> list[str]:
+    """`datagen grpo` and the options given on the command line (however it was invoked)."""
+    from click.core import ParameterSource
+
+    words = ["datagen", "grpo"]
+    for param in ctx.command.params:
+        if ctx.get_parameter_source(param.name) != ParameterSource.COMMANDLINE:
+            continue
+        value = ctx.params[param.name]
+        flag = param.opts[0] if not isinstance(value, bool) or value else param.secondary_opts[0]
+        if isinstance(value, bool):
+            words.append(flag)
+        else:
+            text = json.dumps(value) if isinstance(value, dict) else str(value)
+            words += [flag, shlex.quote(text)]
+    return words
 
 
 @click.command("grpo")
@@ -55,6 +76,12 @@ from datagen.finetune import DEFAULT_MODEL
     type=int,
     help="Tokens per completion (default: the study's, Sokoban 1024, General Points 4096).",
 )
+@click.option(
+    "--generation-kwargs",
+    default=None,
+    callback=json_object,
+    help="More sampling options as JSON (TRL's generation_kwargs), e.g. '{\"min_p\": 0.05}'.",
+)
 @click.option("--loss-type", default="dapo", show_default=True, help="TRL's loss_type.")
 @click.option("--epochs", default=1.0, show_default=True, type=float)
 @click.option("--max-steps", default=None, type=int, help="Stop after N optimizer steps.")
@@ -81,11 +108,11 @@ def grpo(**options: object) -> None:
     JSON summary on stdout. Several GPUs: `accelerate launch -m datagen.cli grpo ...`.
     """
     import json
-    import sys
 
     from datagen.grpo import GrpoConfig, GrpoError, run
     from datagen.grpo.trainer import resolve
 
+    argv = command_line(click.get_current_context())
     options["config"] = options.pop("config_name")
     given = {k for k, v in options.items() if v is not None}
     options = {k: v for k, v in options.items() if v is not None}
@@ -98,7 +125,7 @@ def grpo(**options: object) -> None:
 
     hf_logging.disable_progress_bar()
     try:
-        summary = run(cfg, argv=["datagen", *sys.argv[1:]])
+        summary = run(cfg, argv=argv)
     except (GrpoError, OSError) as error:
         raise click.ClickException(str(error).splitlines()[0]) from error
     click.echo(json.dumps(summary))

@@ -48,6 +48,9 @@ class GrpoConfig:
     temperature: float = 1.0
     top_p: float = 1.0
     max_completion_length: int | None = None  # None: the study's per task (1024 / 4096)
+    # More sampling options for TRL's generation_kwargs (transformers GenerationConfig or vLLM
+    # SamplingParams), e.g. {"repetition_penalty": 1.05}; they override the ones above.
+    generation_kwargs: dict | None = None
     loss_type: str = "dapo"  # TRL's name for verl's token-mean aggregation
     epochs: float = 1.0  # the study's runs (total_epochs 500/2000) were stopped by hand
     max_steps: int | None = None
@@ -141,6 +144,8 @@ class GrpoConfig:
             disable_tqdm=True,
             use_vllm=vllm_mode is not None,
         )
+        if self.generation_kwargs:
+            kwargs["generation_kwargs"] = self.generation_kwargs
         if vllm_mode is not None:
             kwargs["vllm_mode"] = vllm_mode
             kwargs["vllm_gpu_memory_utilization"] = self.vllm_gpu_memory_utilization

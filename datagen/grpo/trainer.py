@@ -125,7 +125,10 @@ def make_callback(out: Path, recorder: Recorder, main_process: bool) -> Any:
 
 def build_trainer(cfg: GrpoConfig, argv: list[str] | None = None) -> tuple[Any, Any, Any]:
     """(trainer, run-log callback, tokenizer): every check done, RUN's records written."""
-    from trl import GRPOConfig, GRPOTrainer
+    try:
+        from trl import GRPOConfig, GRPOTrainer
+    except ImportError:
+        raise GrpoError("datagen grpo needs TRL: pip install 'sft-myth-datagen[rl]'") from None
 
     out = Path(cfg.out)
     rows, task_dir = load_prompt_rows(cfg.data, cfg.config, cfg.task, cfg.limit)
