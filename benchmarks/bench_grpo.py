@@ -6,8 +6,10 @@ rewards (`datagen.rewards.correctness_reward` / `validity_reward`); ours goes th
 `datagen.grpo` (JSON columns, the prefill, the recorder, the RUN-log callback), the hand-made one
 passes the dict columns and the reward functions to TRL directly. Each run is its own subprocess
 (`python benchmarks/bench_grpo.py --worker ours|trl DATA MODEL OUT`), the two interleaved, best
-of ROUNDS; the clock covers `trainer.train()` only (no model loading). Reported: seconds per
-GRPO step and generated completions per second; target: our overhead <= 5%.
+of ROUNDS; the clock runs from the end of the first step to the end of the last (the same
+callback on both sides: no model loading, no warm-up step). Reported: seconds per GRPO step
+(generation, scoring, the update, logging) and generated completions per second; target: our
+overhead <= 5%.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 ROUNDS = 2
-STEPS = 3
+STEPS = 4  # the first one (warm-up: allocator, first generation) is not timed
 PROMPTS = 4  # per step
 GENERATIONS = 4
 MAX_COMPLETION = 32
@@ -43,19 +45,37 @@ def settings(out: str) -> dict:
     )
 
 
+def _timer() -> tuple:
+    from transformers import TrainerCallback
+
+    ends: list[float] = []
+
+    class Timer(TrainerCallback):
+        def on_step_end(self, args, state, control, **kwargs):
+            ends.append(time.perf_counter())
+
+    return Timer(), ends
+
+
+def _timed(trainer) -> dict:
+    timer, ends = _timer()
+    trainer.add_callback(timer)
+    trainer.train()
+    return {"seconds": ends[-1] - ends[0], "steps": len(ends) - 1}
+
+
 def worker_ours(data: str, model: str, out: str) -> dict:
     from datagen.grpo import GrpoConfig
     from datagen.grpo.trainer import build_trainer
 
     cfg = GrpoConfig(model=model, data=data, limit=ROWS, **settings(out))
     trainer, _, _ = build_trainer(cfg, ["bench"])
-    t0 = time.perf_counter()
-    trainer.train()
-    return {"seconds": time.perf_counter() - t0, "steps": trainer.state.global_step}
+    return _timed(trainer)
 
 
 def worker_trl(data: str, model: str, out: str) -> dict:
     """TRL by hand: the rows' prompts rendered once, the reward functions passed as they are."""
+    import torch
     from datasets import Dataset
     from transformers import AutoTokenizer
     from transformers.trainer_callback import PrinterCallback
@@ -96,6 +116,7 @@ def worker_trl(data: str, model: str, out: str) -> dict:
         disable_tqdm=True,
         remove_unused_columns=False,
         reward_weights=[1.0, 0.0],
+        bf16=torch.cuda.is_available() and torch.cuda.is_bf16_supported(),  # TRL's default: True
     )
     trainer = GRPOTrainer(
         model=model,
@@ -105,9 +126,7 @@ def worker_trl(data: str, model: str, out: str) -> dict:
         processing_class=tokenizer,
     )
     trainer.remove_callback(PrinterCallback)
-    t0 = time.perf_counter()
-    trainer.train()
-    return {"seconds": time.perf_counter() - t0, "steps": trainer.state.global_step}
+    return _timed(trainer)
 
 
 def _run(kind: str, data: Path, model: str, out: Path) -> dict:
@@ -139,8 +158,9 @@ def main() -> str:
     lines = [
         "## grpo: `datagen grpo` against TRL's GRPOTrainer by hand",
         "",
-        f"Tiny model, {STEPS} steps of {PROMPTS} prompts x {GENERATIONS} completions, "
-        f"{MAX_COMPLETION} new tokens, transformers generation; best of {ROUNDS}, interleaved.",
+        f"Tiny model, {STEPS - 1} timed steps (after one warm-up step) of {PROMPTS} prompts x "
+        f"{GENERATIONS} completions, {MAX_COMPLETION} new tokens, transformers generation; "
+        f"best of {ROUNDS}, interleaved.",
         "",
         "| | s / step | completions / s |",
         "|---|---:|---:|",
