@@ -109,7 +109,9 @@ def make_callback(out: Path, recorder: Recorder, main_process: bool) -> Any:
             if not main_process:
                 return
             means = ", ".join(
-                f"{k.split('/')[1]} {v:.3f}" for k, v in logs.items() if k.endswith("/mean")
+                f"{k.split('/')[1]} {v:.3f}"
+                for k, v in logs.items()
+                if k.startswith("rewards/") and k.endswith("/mean") and isinstance(v, float)
             )
             print(
                 f"grpo step {state.global_step}: {means} ({entry['step_s']:.1f}s)", file=sys.stderr
