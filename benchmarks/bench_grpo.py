@@ -1,6 +1,6 @@
 """`datagen grpo` against a TRL GRPOTrainer configured by hand on the same rows.
 
-Run alone with `python benchmarks/run.py grpo` (CPU: about 2 minutes). Both sides train the tiny
+Run alone with `python benchmarks/run.py grpo` (CPU: about 4 minutes). Both sides train the tiny
 model on the same `diverse-rl` prompts (the same rendered text), with the same GRPO settings and
 rewards (`datagen.rewards.correctness_reward` / `validity_reward`); ours goes through
 `datagen.grpo` (JSON columns, the prefill, the recorder, the RUN-log callback), the hand-made one
@@ -24,8 +24,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ROUNDS = 2
-STEPS = 4  # the first one (warm-up: allocator, first generation) is not timed
+ROUNDS = 3
+STEPS = 6  # the first one (warm-up: allocator, first generation) is not timed
 PROMPTS = 4  # per step
 GENERATIONS = 4
 MAX_COMPLETION = 32
