@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: install test test-vllm lint bench build finetune clean
+.PHONY: install test test-vllm lint bench build finetune grpo clean
 
 $(BIN)/datagen: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -55,6 +55,11 @@ FINETUNE := $(if $(filter-out 1,$(NPROC)),$(BIN)/torchrun --standalone --nproc-p
 finetune: install
 	@test -n "$(DATA)" -a -n "$(OUT)" || { echo "usage: make finetune DATA=DIR_OR_REPO OUT=DIR [MODEL=...] [CONFIG=...] [NPROC=N] [ARGS=...]"; exit 2; }
 	$(FINETUNE) finetune --model $(MODEL) --data $(DATA) --config $(CONFIG) --out $(OUT) $(ARGS)
+
+# make grpo MODEL=runs/sft DATA=out/sokoban CONFIG=diverse-rl OUT=runs/rl [ARGS="--max-steps 10"]
+grpo: install
+	@test -n "$(DATA)" -a -n "$(OUT)" || { echo "usage: make grpo DATA=DIR_OR_REPO OUT=DIR [MODEL=...] [CONFIG=diverse-rl] [ARGS=...]"; exit 2; }
+	$(BIN)/datagen grpo --model $(MODEL) --data $(DATA) --config $(if $(filter file,$(origin CONFIG)),diverse-rl,$(CONFIG)) --out $(OUT) $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -24,6 +24,7 @@ ALL = (
     "fidelity",
     "hostile",
     "import",
+    "grpo",
 )
 
 

@@ -89,3 +89,24 @@ def test_plot_draws_curves_and_refuses_a_folder_without_logs(tmp_path: Path) -> 
     got = CliRunner().invoke(main, ["plot", str(run)])
     assert got.exit_code == 0, got.output
     assert (run / "curves.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_report_takes_run_folders_and_names_columns_after_the_runs(results, tmp_path) -> None:
+    """`datagen report RUN ...`: a finetune/grpo OUT whose eval/ holds the results."""
+    import shutil
+
+    _, oracle, frozen = results
+    for run, source in (("sft", frozen), ("rl-warm", oracle)):
+        (tmp_path / run / "eval").mkdir(parents=True)
+        shutil.copy(source / "results.json", tmp_path / run / "eval" / "results.json")
+    got = CliRunner().invoke(main, ["report", str(tmp_path / "sft"), str(tmp_path / "rl-warm")])
+    assert got.exit_code == 0, got.output
+    assert "| Group | Variant | sft | rl-warm |" in got.output
+    assert "| instruction | cardinal | 0.0 / 0.0 | 100.0 / 100.0 |" in got.output
+    (tmp_path / "sft" / "other").mkdir()
+    shutil.copy(oracle / "results.json", tmp_path / "sft" / "other" / "results.json")
+    shutil.rmtree(tmp_path / "sft" / "eval")
+    (tmp_path / "sft" / "more").mkdir()
+    shutil.copy(oracle / "results.json", tmp_path / "sft" / "more" / "results.json")
+    got = CliRunner().invoke(main, ["report", str(tmp_path / "sft")])
+    assert got.exit_code == 1 and "several evaluation results (more, other)" in got.output

@@ -21,6 +21,7 @@ def _register() -> None:
     from datagen.cli.build import build, show, stats
     from datagen.cli.evaluate import evaluate
     from datagen.cli.finetune import finetune
+    from datagen.cli.grpo import grpo
     from datagen.cli.hub import card, pull, push
     from datagen.cli.importer import audit, import_
     from datagen.cli.plot import plot
@@ -28,7 +29,7 @@ def _register() -> None:
     from datagen.cli.solve import solve
 
     commands = (solve, build, show, stats, card, push, pull, import_, audit)
-    commands += (evaluate, finetune, report, plot)
+    commands += (evaluate, finetune, grpo, report, plot)
     for command in commands:
         main.add_command(command)
 

@@ -2,9 +2,11 @@
 
     datagen report runs/ao/eval runs/diverse/eval --out report/   # report.md, .json, .png
 
-Each input is a `results.json` written by `datagen eval --out` (or the folder holding it). Rows
-are the variants in the study's order, grouped as in its Table 1; each cell holds success and
-instruction validity (percent). Runs are named after their folders unless `names` says otherwise.
+Each input is a `results.json` written by `datagen eval --out`, the folder holding it, or a run
+folder (`datagen finetune` / `datagen grpo` OUT) whose `eval/` (or one other subfolder) holds
+it. Rows are the variants in the study's order, grouped as in its Table 1; each cell holds
+success and instruction validity (percent). Runs are named after their folders (a run folder:
+the run's) unless `names` says otherwise.
 """
 
 from __future__ import annotations
@@ -20,9 +22,23 @@ class ReportError(ValueError):
     """An input that is not an evaluation result (the message says which and why)."""
 
 
+def find_results(path: Path) -> Path:
+    """The results.json of a file, a results folder, or a run folder (RUN/eval/, or its one
+    subfolder holding results.json)."""
+    if not path.is_dir() or (path / "results.json").exists():
+        return path / "results.json" if path.is_dir() else path
+    if (path / "eval" / "results.json").is_file():
+        return path / "eval" / "results.json"
+    found = sorted(p for p in path.glob("*/results.json") if p.is_file())
+    if len(found) > 1:
+        listed = ", ".join(str(p.parent.name) for p in found)
+        raise ReportError(f"{path}: several evaluation results ({listed}); name one")
+    return found[0] if found else path / "results.json"
+
+
 def load_results(path: Path) -> dict[str, Any]:
-    """The `metrics` of one results.json (a file, or a folder holding one)."""
-    file = path / "results.json" if path.is_dir() else path
+    """The `metrics` of one results.json (a file, a folder holding one, or a run folder)."""
+    file = find_results(path)
     try:
         results = json.loads(file.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -37,13 +53,18 @@ def load_results(path: Path) -> dict[str, Any]:
     return metrics
 
 
+def _run_folder(path: Path) -> Path:
+    """The folder a result is named after: a run's, for RUN/eval/results.json given as RUN."""
+    return path if path.is_dir() else path.parent
+
+
 def run_names(paths: list[Path], names: list[str] | None = None) -> list[str]:
     """Given names, or each run's folder name (made unique with its parent when they clash)."""
     if names:
         if len(names) != len(paths):
             raise ReportError(f"{len(names)} names for {len(paths)} results")
         return list(names)
-    folders = [(p.parent if p.is_file() else p).resolve() for p in paths]
+    folders = [_run_folder(p).resolve() for p in paths]
     plain = [f.name for f in folders]
     return [f"{f.parent.name}/{f.name}" if plain.count(f.name) > 1 else f.name for f in folders]
 
