@@ -23,11 +23,23 @@ from __future__ import annotations
 import heapq
 import time
 
-from solvers.sokoban.board import INF, OPPOSITE, Board, board_of, frozen_deadlock, side_tables
+from solvers.sokoban.board import INF, OPPOSITE, Board, board_of, frozen_deadlock
 from solvers.sokoban.level import ACTIONS, Level
+from solvers.sokoban.limits import (
+    DEFAULT_MAX_NODES,
+    DEFAULT_MEMORY_MB,
+    DEFAULT_TIME_LIMIT,
+    check_size,
+    state_cap,
+)
+from solvers.sokoban.matching import min_cost_matching
 from solvers.sokoban.solution import Solution
+from solvers.sokoban.tables import SideTables, TableTimeout, side_tables
+
+__all__ = ["METRICS", "min_cost_matching", "solve"]
 
 FAST_WEIGHT = 3.0
+CHECK_EVERY = 63  # a mask: limits are checked every 64 expanded nodes
 METRICS = ("moves", "pushes")
 
 
@@ -35,21 +47,37 @@ def solve(
     level: Level,
     metric: str = "moves",
     fast: bool = False,
-    max_nodes: int = 2_000_000,
-    time_limit: float | None = None,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
+    memory_mb: float = DEFAULT_MEMORY_MB,
 ) -> Solution:
-    """Solve a level by A* over pushes; optimal for `metric` unless `fast`."""
+    """Solve a level by A* over pushes; optimal for `metric` unless `fast`.
+
+    The limits hold from the first instruction: `time_limit` seconds (None: no limit) include
+    building the tables, `memory_mb` caps the stored states; a level beyond the size limits
+    raises `LevelTooLarge` before any work.
+    """
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
     if max_nodes < 1:
         raise ValueError(f"max_nodes must be >= 1, got {max_nodes}")
+    if time_limit is not None and time_limit <= 0:
+        raise ValueError(f"time_limit must be > 0, got {time_limit}")
     start = time.perf_counter()
+    check_size(level)
     deadline = None if time_limit is None else start + time_limit
     board = board_of(level)
     player, mask = board.state(level)
-    pushes, expanded, reason = _search(
-        board, player, mask, metric == "moves", FAST_WEIGHT if fast else 1.0, max_nodes, deadline
-    )
+    cap = state_cap(board.height * board.width, memory_mb)
+    try:
+        tables = side_tables(board, deadline)
+    except TableTimeout:
+        pushes, expanded, reason = None, 0, "time limit"
+    else:
+        weight = FAST_WEIGHT if fast else 1.0
+        pushes, expanded, reason = _search(
+            board, tables, player, mask, metric == "moves", weight, (max_nodes, cap), deadline
+        )
     moves = "" if pushes is None else _lurd(board, player, mask, pushes)
     return Solution(
         solved=reason is None,
@@ -69,11 +97,11 @@ class _Children:
     boxes and, per box, the side of it the player is on, so many nodes share both.
     """
 
-    def __init__(self, board: Board) -> None:
+    def __init__(self, board: Board, tables: SideTables) -> None:
         self.board = board
-        tables = side_tables(board)
-        self.side = tables.side
-        self.rows = tables.rows
+        self.pieces = tables.pieces
+        self.pieces_of = tables.pieces_of
+        self.row = tables.row
         self.frozen: dict[int, bool] = {}
         self.bounds: dict[int, int] = {}
 
@@ -93,11 +121,14 @@ class _Children:
         return self.bound(key >> self.board.pbits, player, cells)
 
     def bound(self, mask: int, player: int, cells: list[int]) -> int:
-        side = self.side
+        pieces = self.pieces
         rows = []
         key = mask
         for x in cells:
-            s = side[x][player]
+            around = pieces.get(x)
+            if around is None:
+                around = self.pieces_of(x)
+            s = around[player] - 1
             key = key << 3 | (s + 1)
             rows.append((x, s))
         value = self.bounds.get(key)
@@ -106,7 +137,7 @@ class _Children:
         return value
 
     def _compute(self, states: list[tuple[int, int]]) -> int:
-        table = self.rows
+        table = self.row
         goal_cells = self.board.goal_cells
         rows = []
         total = 0
@@ -114,11 +145,8 @@ class _Children:
         distinct = True
         for state in states:
             x, piece = state
-            if piece < 0:
-                # The player cannot reach this box at all: it stays where it is.
-                row = tuple(0 if g == x else INF for g in goal_cells)
-            else:
-                row = table[x << 2 | piece]
+            # piece < 0: the player cannot reach this box at all, so it stays where it is.
+            row = table(x, piece) if piece >= 0 else tuple(0 if g == x else INF for g in goal_cells)
             low = min(row)
             if low >= INF:
                 return INF
@@ -132,103 +160,26 @@ class _Children:
         return total if distinct else min_cost_matching(rows)
 
 
-def min_cost_matching(cost: list[list[int]]) -> int:
-    """Minimum total cost of a perfect matching of rows to columns (square matrix).
-
-    Exhaustive for up to 4 rows, the Hungarian algorithm with potentials (O(n^3)) beyond; INF
-    entries are forbidden pairs and a result >= INF means no perfect matching avoids them.
-    """
-    n = len(cost)
-    if n == 0:
-        return 0
-    if n == 1:
-        return min(cost[0][0], INF)
-    mins = [min(row) for row in cost]
-    if len({row.index(low) for row, low in zip(cost, mins, strict=True)}) == n:
-        return min(sum(mins), INF)  # every row's cheapest column differs: that is the optimum
-    if n <= 4:
-        # Boxoban has 4 boxes: straight-line minimisation over the assignments (sharing the
-        # 2x2 sub-matchings of the last two rows) beats any O(n^3) loop in Python.
-        if n == 2:
-            (a0, a1), (b0, b1) = cost
-            return min(a0 + b1, a1 + b0, INF)
-        if n == 3:
-            (a0, a1, a2), (b0, b1, b2), (c0, c1, c2) = cost
-            return min(
-                a0 + min(b1 + c2, b2 + c1),
-                a1 + min(b0 + c2, b2 + c0),
-                a2 + min(b0 + c1, b1 + c0),
-                INF,
-            )
-        (a0, a1, a2, a3), (b0, b1, b2, b3), (c0, c1, c2, c3), (d0, d1, d2, d3) = cost
-        m01 = min(c0 + d1, c1 + d0)
-        m02 = min(c0 + d2, c2 + d0)
-        m03 = min(c0 + d3, c3 + d0)
-        m12 = min(c1 + d2, c2 + d1)
-        m13 = min(c1 + d3, c3 + d1)
-        m23 = min(c2 + d3, c3 + d2)
-        return min(
-            a0 + min(b1 + m23, b2 + m13, b3 + m12),
-            a1 + min(b0 + m23, b2 + m03, b3 + m02),
-            a2 + min(b0 + m13, b1 + m03, b3 + m01),
-            a3 + min(b0 + m12, b1 + m02, b2 + m01),
-            INF,
-        )
-    u = [0] * (n + 1)
-    v = [0] * (n + 1)
-    match = [0] * (n + 1)  # match[j]: the row assigned to column j (1-based, 0 = none)
-    way = [0] * (n + 1)
-    for i in range(1, n + 1):
-        match[0] = i
-        j0 = 0
-        minv = [INF * 4] * (n + 1)
-        used = [False] * (n + 1)
-        while True:
-            used[j0] = True
-            i0 = match[j0]
-            row = cost[i0 - 1]
-            delta = INF * 4
-            j1 = 0
-            for j in range(1, n + 1):
-                if not used[j]:
-                    cur = row[j - 1] - u[i0] - v[j]
-                    if cur < minv[j]:
-                        minv[j] = cur
-                        way[j] = j0
-                    if minv[j] < delta:
-                        delta = minv[j]
-                        j1 = j
-            for j in range(n + 1):
-                if used[j]:
-                    u[match[j]] += delta
-                    v[j] -= delta
-                else:
-                    minv[j] -= delta
-            j0 = j1
-            if match[j0] == 0:
-                break
-        while j0:
-            j1 = way[j0]
-            match[j0] = match[j1]
-            j0 = j1
-    total = sum(cost[match[j] - 1][j - 1] for j in range(1, n + 1))
-    return min(total, INF)
-
-
 def _search(
     board: Board,
+    tables: SideTables,
     player: int,
     mask: int,
     by_moves: bool,
     weight: float,
-    max_nodes: int,
+    caps: tuple[int, int],
     deadline: float | None,
 ) -> tuple[list[tuple[int, int]] | None, int, str | None]:
-    """A*; returns (pushes as (box cell, action index), expanded, reason)."""
+    """A*; returns (pushes as (box cell, action index), expanded, reason).
+
+    `caps`: (expanded nodes, stored states); the deadline is checked every CHECK_EVERY
+    expansions, often enough on the largest accepted level to stop within a fraction of a second.
+    """
     goal = board.goal_mask
     if mask == goal:
         return [], 0, None
-    children = _Children(board)
+    max_nodes, max_states = caps
+    children = _Children(board, tables)
     h0 = children.bound(
         mask, player, [i for i in range(board.height * board.width) if mask >> i & 1]
     )
@@ -299,8 +250,11 @@ def _search(
         expanded += 1
         if expanded > max_nodes:
             return None, expanded, "node limit"
-        if deadline is not None and not expanded & 255 and time.perf_counter() > deadline:
-            return None, expanded, "time limit"
+        if not expanded & CHECK_EVERY:
+            if deadline is not None and time.perf_counter() > deadline:
+                return None, expanded, "time limit"
+            if len(best_g) > max_states:
+                return None, expanded, "memory limit"
         for b in box_cells:
             without = m ^ (1 << b)
             for a in range(4):

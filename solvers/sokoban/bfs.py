@@ -29,9 +29,9 @@ from functools import lru_cache
 from solvers.sokoban.astar import solve
 from solvers.sokoban.board import OPPOSITE, Board, board_of
 from solvers.sokoban.level import ACTIONS, Level
+from solvers.sokoban.limits import DEFAULT_MAX_NODES, check_size
 from solvers.sokoban.solution import Solution
 
-DEFAULT_MAX_NODES = 2_000_000
 # States the label functions let the BFS store before they switch to A* (memory stays ~100 MB).
 LABEL_MAX_NODES = 500_000
 
@@ -51,9 +51,11 @@ def bfs_solve(
     """A move-optimal solution by breadth-first search (practical for small levels only).
 
     `max_nodes` caps the stored states, `time_limit` (seconds) the wall time; either gives
-    `solved=False` with the reason "node limit" or "time limit".
+    `solved=False` with the reason "node limit" or "time limit". A level over the size limits
+    raises `LevelTooLarge` before any work.
     """
     start = time.perf_counter()
+    check_size(level)
     analysis = _analysis(level, max_nodes, time_limit)
     moves = analysis.moves
     return Solution(
@@ -143,6 +145,7 @@ def _analysis(level: Level, max_nodes: int, time_limit: float | None) -> _Analys
 
 @lru_cache(maxsize=4096)
 def _cached_analysis(level: Level, max_nodes: int) -> _Analysis:
+    check_size(level)
     board = board_of(level)
     player, mask = board.state(level)
     return analyse(board, player, mask, max_nodes, None)
