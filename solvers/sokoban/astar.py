@@ -169,17 +169,22 @@ def _search(
     weight: float,
     caps: tuple[int, int],
     deadline: float | None,
+    cutoff: int | None = None,
+    children: _Children | None = None,
 ) -> tuple[list[tuple[int, int]] | None, int, str | None]:
     """A*; returns (pushes as (box cell, action index), expanded, reason).
 
     `caps`: (expanded nodes, stored states); the deadline is checked every CHECK_EVERY
     expansions, often enough on the largest accepted level to stop within a fraction of a second.
+    `cutoff`: give up ("over cutoff") once every open node costs more (the labeller's question
+    "is the optimum at most this?"); `children`: a bound cache to share between searches.
     """
     goal = board.goal_mask
     if mask == goal:
         return [], 0, None
     max_nodes, max_states = caps
-    children = _Children(board, tables)
+    if children is None:
+        children = _Children(board, tables)
     h0 = children.bound(
         mask, player, [i for i in range(board.height * board.width) if mask >> i & 1]
     )
@@ -205,6 +210,8 @@ def _search(
     pmask = (1 << pb) - 1
     while heap:
         f, neg_g, tie_of, key, h = heapq.heappop(heap)
+        if cutoff is not None and f > cutoff:
+            return None, expanded, "over cutoff"
         g = -neg_g
         if g > best_g[key]:
             continue
