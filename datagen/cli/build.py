@@ -92,6 +92,20 @@ from datagen.cli.options import comma_separated
     default=None,
     help="Opt-in (points): training targets, e.g. 24,12,36.",
 )
+@click.option(
+    "--levels",
+    "level_paths",
+    multiple=True,
+    type=click.Path(path_type=str),
+    help="Sokoban: an XSB/Boxoban file or folder of levels instead of the generator "
+    "(repeatable; see --levels-split).",
+)
+@click.option(
+    "--levels-split",
+    "level_splits",
+    multiple=True,
+    help="What each --levels becomes: 'train', or an evaluation variant name [default: boxoban].",
+)
 @click.option("--workers", type=click.IntRange(1), default=2, show_default=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--overwrite", is_flag=True, help="Replace a non-empty --out.")
@@ -121,7 +135,18 @@ def build(task: str, cot: bool, out: Path, overwrite: bool, **options: object) -
         )
     }
     tasks = ["sokoban", "points"] if task == "all" else [task]
+    level_paths, level_splits = options.pop("level_paths"), options.pop("level_splits")
+    if level_splits and len(level_splits) != len(level_paths):
+        raise click.UsageError("give one --levels-split per --levels (or none: all 'boxoban')")
     try:
+        from datagen.levels import LevelSource
+
+        sources = tuple(
+            LevelSource(path, split)
+            for path, split in zip(
+                level_paths, level_splits or ("boxoban",) * len(level_paths), strict=True
+            )
+        )
         configs = [
             BuildConfig(
                 task=name,
@@ -134,6 +159,8 @@ def build(task: str, cot: bool, out: Path, overwrite: bool, **options: object) -
                 targets=(options["targets"] or (24,)) if name == "points" else (24,),
                 workers=int(options["workers"]),
                 cot=cot_options if cot else None,
+                # --task all: the collections feed Sokoban; --task points refuses them.
+                levels=sources if name == "sokoban" or task != "all" else (),
             )
             for name in tasks
         ]

@@ -42,8 +42,12 @@ class _Limit(Exception):
 
 
 class _Labeller:
-    def __init__(self, level: Level, time_limit: float | None, memory_mb: float) -> None:
+    def __init__(
+        self, level: Level, time_limit: float | None, memory_mb: float, max_nodes: int
+    ) -> None:
         check_size(level)
+        self.nodes_left = max_nodes  # all searches of the level together
+        self.moves = ""  # the LURD of the last full solution found
         self.deadline = None if time_limit is None else time.perf_counter() + time_limit
         self.board = board = board_of(level)
         try:
@@ -51,27 +55,31 @@ class _Labeller:
         except TableTimeout:
             raise _Limit("time limit") from None
         self.children = _Children(board, self.tables)
-        self.caps = (DEFAULT_MAX_NODES, state_cap(board.height * board.width, memory_mb))
+        self.states = state_cap(board.height * board.width, memory_mb)
 
     def optimum(self, player: int, mask: int, cutoff: int | None = None) -> int | None:
         """Optimal moves from (player, mask); None when unsolvable or over the cutoff."""
-        pushes, _, reason = _search(
+        if self.nodes_left <= 0:
+            raise _Limit("node limit")
+        pushes, expanded, reason = _search(
             self.board,
             self.tables,
             player,
             mask,
             True,
             1.0,
-            self.caps,
+            (self.nodes_left, self.states),
             self.deadline,
             cutoff=cutoff,
             children=self.children,
         )
+        self.nodes_left -= expanded
         if reason in ("unsolvable", "over cutoff"):
             return None
         if reason is not None:
             raise _Limit(reason)
-        return len(_lurd(self.board, player, mask, pushes))
+        self.moves = _lurd(self.board, player, mask, pushes)
+        return len(self.moves)
 
     def optimal_pushes(self, player: int, mask: int, length: int) -> dict[int, list[int]]:
         """Stand cell -> push directions of every push that starts an optimal solution."""
@@ -105,14 +113,16 @@ def astar_trajectory(
     level: Level,
     time_limit: float | None = DEFAULT_TIME_LIMIT,
     memory_mb: float = DEFAULT_MEMORY_MB,
+    max_nodes: int = DEFAULT_MAX_NODES,
 ) -> tuple[list[tuple[Level, tuple[str, ...]]], str | None]:
     """(steps, reason): the states of one optimal solution with all their optimal actions.
 
     reason is None when labelled ([] for a solved level), "unsolvable", or the budget that
     stopped it ("time limit", "node limit", "memory limit"); steps are then []. A level over the
-    size limits raises `LevelTooLarge`.
+    size limits raises `LevelTooLarge`. `max_nodes` caps the nodes of all its searches together
+    (a budget that, unlike the time limit, gives the same answer on any machine).
     """
-    steps, _, reason = _label(level, time_limit, memory_mb, first_only=False)
+    steps, _, reason = _label(level, time_limit, memory_mb, max_nodes, first_only=False)
     return steps, reason
 
 
@@ -120,25 +130,29 @@ def astar_actions(
     level: Level,
     time_limit: float | None = DEFAULT_TIME_LIMIT,
     memory_mb: float = DEFAULT_MEMORY_MB,
-) -> tuple[tuple[str, ...], int | None, str | None]:
-    """(optimal first actions, optimal length, reason), as `astar_trajectory` for one state."""
-    steps, length, reason = _label(level, time_limit, memory_mb, first_only=True)
-    return (steps[0][1] if steps else ()), length, reason
+    max_nodes: int = DEFAULT_MAX_NODES,
+) -> tuple[tuple[str, ...], str, str | None]:
+    """(optimal first actions, one optimal LURD solution, reason) of one state."""
+    steps, moves, reason = _label(level, time_limit, memory_mb, max_nodes, first_only=True)
+    return (steps[0][1] if steps else ()), moves, reason
 
 
-def _label(level: Level, time_limit: float | None, memory_mb: float, first_only: bool) -> tuple:
+def _label(
+    level: Level, time_limit: float | None, memory_mb: float, max_nodes: int, first_only: bool
+) -> tuple[list, str, str | None]:
     try:
-        labeller = _Labeller(level, time_limit, memory_mb)
+        labeller = _Labeller(level, time_limit, memory_mb, max_nodes)
         board = labeller.board
         player, mask = board.state(level)
         if mask == board.goal_mask:
-            return [], 0, None
+            return [], "", None
         length = labeller.optimum(player, mask)
         if length is None:
-            return [], None, "unsolvable"
-        return _walk_labels(labeller, player, mask, length, first_only), length, None
+            return [], "", "unsolvable"
+        moves = labeller.moves
+        return _walk_labels(labeller, player, mask, length, first_only), moves, None
     except _Limit as stop:
-        return [], None, str(stop)
+        return [], "", str(stop)
 
 
 def _walk_labels(
