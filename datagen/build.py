@@ -415,6 +415,9 @@ def build_task(config: BuildConfig, work_dir: Path | None = None, console: Any =
     overlaps = len(_leakage_keys(config.task, train) & exclude)
     if overlaps:  # the filter above makes this impossible; the check proves it on every build
         raise BuildError(f"{config.task}: {overlaps} evaluation instances leaked into training")
+    from datagen.levels import warn
+
+    warn(console, levels_report)
     result = TaskBuild(config, levels=levels_report)
     result.leakage = {
         "checked": True,

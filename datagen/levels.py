@@ -22,12 +22,13 @@ from pathlib import Path
 from typing import Any
 
 from datagen.seeding import derive_rng
+from datagen.suites import collection_variant
 
 DEFAULT_SPLIT = "boxoban"
 LEVEL_MAX_NODES = 300_000  # expanded nodes per level, all its searches together
 LEVEL_TIME_LIMIT = 300.0  # seconds per level: only a safety net, the node budget decides
 LEVELS_PER_JOB = 8
-COLLECTION_EVAL_SIZE = 100  # rows of a collection's evaluation variant, as the study's variants
+MAX_WARNINGS = 20
 _SPLIT = re.compile(r"[a-z][a-z0-9-]{0,39}")
 
 
@@ -98,10 +99,16 @@ def _template_for(config: Any, index: int) -> Callable[[int], dict]:
     return template_for
 
 
-def _eval_template() -> dict:
+def _eval_template(split: str) -> dict:
     from datagen.templates.sokoban import make_template
 
-    return make_template(vocabulary="base", scored_vocabulary="base", show_answers=True, think=True)
+    variant = collection_variant(split)
+    return make_template(
+        vocabulary=variant.vocabulary,
+        scored_vocabulary=variant.scored,
+        show_answers=variant.show_answers,
+        think=True,
+    )
 
 
 def _meta(index: int, step: int, remaining: str, start_length: int, level: Any) -> dict:
@@ -137,7 +144,11 @@ def _label_job(job: tuple[Any, str, list[tuple[int, Any]]]) -> list[tuple[int, A
             solution = {"actions": list(actions), "moves": moves, "length": len(moves)}
             meta = _meta(index, 0, moves, len(moves), level)
             out.append(
-                (index, [sokoban.make_row(split, level, _eval_template(), solution, meta)], None)
+                (
+                    index,
+                    [sokoban.make_row(split, level, _eval_template(split), solution, meta)],
+                    None,
+                )
             )
             continue
         steps, reason = astar_trajectory(
@@ -238,7 +249,9 @@ def collection_eval(config: Any, workers: Any) -> tuple[dict[str, list[dict]], d
     for source in config.levels:
         if source.split == "train":
             continue
-        size = COLLECTION_EVAL_SIZE if config.eval_size is None else config.eval_size
+        size = (
+            collection_variant(source.split).size if config.eval_size is None else config.eval_size
+        )
         rows, report = collect_rows(config, source, size, lambda rows: True, workers)
         if size and not rows:
             raise BuildError(
@@ -271,3 +284,21 @@ def report_line(report: dict) -> str:
         f"or too large, {len(report['skipped_over_budget'])} over the solver's budget, "
         f"{report['skipped_for_leakage']} leaking, {report['rows']} of {report['rows_asked']} rows"
     )
+
+
+def warn(console: Any, reports: dict[str, dict]) -> None:
+    """One line per malformed or skipped level (the first MAX_WARNINGS), one summary each."""
+    if console is None:
+        return
+    for split, report in reports.items():
+        lines = report["malformed_or_too_large"] + [
+            f"{s['level']}: {s['reason']}" for s in report["skipped_over_budget"]
+        ]
+        for line in lines[:MAX_WARNINGS]:
+            console.print(
+                f"[yellow]levels {split}: skipped {line}[/]", markup=True, highlight=False
+            )
+        if len(lines) > MAX_WARNINGS:
+            more = len(lines) - MAX_WARNINGS
+            console.print(f"[yellow]levels {split}: ... {more} more in build.json[/]")
+        console.print(f"levels {split}: {report_line(report)}", soft_wrap=True, highlight=False)

@@ -42,7 +42,7 @@ class Entry:
 
     @property
     def where(self) -> str:
-        title = f" ({self.title})" if self.title else ""
+        title = f" (; {self.title})" if self.title else ""
         return f"{self.source} level {self.number}{title}"
 
 
@@ -95,7 +95,7 @@ def parse_collection(text: str, source: str) -> tuple[list[Entry], list[str]]:
     entries: list[Entry] = []
     errors: list[str] = []
     for number, (title, block) in enumerate(_blocks(text)):
-        where = f"{source} level {number}" + (f" ({title})" if title else "")
+        where = f"{source} level {number}" + (f" (; {title})" if title else "")
         rows = block.split("\n")
         width = max(len(row.rstrip()) for row in rows)
         if len(rows) > MAX_SIDE or width > MAX_SIDE:  # refused before parsing
