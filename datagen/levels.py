@@ -290,15 +290,17 @@ def warn(console: Any, reports: dict[str, dict]) -> None:
     """One line per malformed or skipped level (the first MAX_WARNINGS), one summary each."""
     if console is None:
         return
+    from rich.markup import escape  # file names and level text are the user's, not markup
+
     for split, report in reports.items():
         lines = report["malformed_or_too_large"] + [
             f"{s['level']}: {s['reason']}" for s in report["skipped_over_budget"]
         ]
         for line in lines[:MAX_WARNINGS]:
-            console.print(
-                f"[yellow]levels {split}: skipped {line}[/]", markup=True, highlight=False
-            )
+            text = f"[yellow]levels {split}: skipped {escape(line)}[/]"
+            console.print(text, soft_wrap=True, highlight=False)
         if len(lines) > MAX_WARNINGS:
             more = len(lines) - MAX_WARNINGS
             console.print(f"[yellow]levels {split}: ... {more} more in build.json[/]")
-        console.print(f"levels {split}: {report_line(report)}", soft_wrap=True, highlight=False)
+        summary = escape(f"levels {split}: {report_line(report)}")
+        console.print(summary, soft_wrap=True, highlight=False)
