@@ -199,9 +199,14 @@ def collect_rows(
     leaked = duplicates = labelled = 0
     position = 0
     while len(rows) < wanted and position < len(order):
+        # Label about as many levels as the missing rows need (a training level gives ~20 rows
+        # until measured); which levels are labelled never changes which rows are kept.
+        per_level = 1 if source.split != "train" else (len(rows) // labelled if labelled else 20)
+        levels_needed = -(-(wanted - len(rows)) // max(1, per_level))
+        size = min(LEVELS_PER_JOB, levels_needed)
         wave = []
-        for _ in range(max(1, config.workers) * 2):
-            chunk = order[position : position + LEVELS_PER_JOB]
+        for _ in range(min(max(1, config.workers) * 2, -(-levels_needed // size))):
+            chunk = order[position : position + size]
             position += len(chunk)
             if chunk:
                 wave.append((config, source.split, [(i, e.level) for i, e in chunk]))

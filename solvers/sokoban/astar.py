@@ -257,11 +257,10 @@ def _search(
         expanded += 1
         if expanded > max_nodes:
             return None, expanded, "node limit"
-        if not expanded & CHECK_EVERY:
-            if deadline is not None and time.perf_counter() > deadline:
-                return None, expanded, "time limit"
-            if len(best_g) > max_states:
-                return None, expanded, "memory limit"
+        if len(best_g) > max_states:
+            return None, expanded, "memory limit"
+        if deadline is not None and not expanded & CHECK_EVERY and time.perf_counter() > deadline:
+            return None, expanded, "time limit"
         for b in box_cells:
             without = m ^ (1 << b)
             for a in range(4):
