@@ -113,12 +113,25 @@ class _Children:
             frozen = self.frozen[key] = frozen_deadlock(self.board, mask, pushed)
         if frozen:
             return INF
-        cells = []
-        while mask:
-            low = mask & -mask
-            cells.append(low.bit_length() - 1)
-            mask ^= low
-        return self.bound(key >> self.board.pbits, player, cells)
+        # The bound's cache key: the boxes, then each box's piece around it (inlined: hot).
+        pieces = self.pieces
+        rows = []
+        bound_key = mask
+        rest = mask
+        while rest:
+            low = rest & -rest
+            rest ^= low
+            x = low.bit_length() - 1
+            around = pieces.get(x)
+            if around is None:
+                around = self.pieces_of(x)
+            s = around[player]
+            bound_key = bound_key << 3 | s
+            rows.append((x, s - 1))
+        value = self.bounds.get(bound_key)
+        if value is None:
+            value = self.bounds[bound_key] = self._compute(rows)
+        return value
 
     def bound(self, mask: int, player: int, cells: list[int]) -> int:
         pieces = self.pieces
@@ -192,8 +205,15 @@ def _search(
         return None, 0, "unsolvable"
     pb = board.pbits
     nbrs = board.nbr
-    behind = [board.nbr[OPPOSITE[a]] for a in range(4)]
-    dead = board.dead
+    # Per box cell, the pushes that can ever be legal: (direction, stand cell, target cell).
+    pushes_from = [
+        tuple(
+            (a, nbrs[OPPOSITE[a]][b], nbrs[a][b])
+            for a in range(4)
+            if nbrs[OPPOSITE[a]][b] >= 0 and nbrs[a][b] >= 0 and not board.dead[nbrs[a][b]]
+        )
+        for b in range(board.height * board.width)
+    ]
     # Walking distances start from this template: -1 free floor, -2 wall (boxes added per node).
     template = [-1 if f else -2 for f in board.floor]
     adjacent = [tuple(nb[c] for nb in nbrs if nb[c] >= 0) for c in range(len(template))]
@@ -263,16 +283,10 @@ def _search(
             return None, expanded, "time limit"
         for b in box_cells:
             without = m ^ (1 << b)
-            for a in range(4):
-                stand = behind[a][b]
-                if stand < 0:
-                    continue
+            for a, stand, t in pushes_from[b]:
                 walk = dist[stand]
-                if walk < 0:
-                    continue
-                t = nbrs[a][b]
                 # dist[t] == -2 on a floor cell means a box stands there.
-                if t < 0 or dist[t] == -2 or dead[t]:
+                if walk < 0 or dist[t] == -2:
                     continue
                 m2 = without | (1 << t)
                 g2 = g + (walk + 1 if by_moves else 1)
