@@ -17,7 +17,8 @@ import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+from functools import partial
 from itertools import chain
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,8 @@ class BuildConfig:
     legends: tuple[str, ...] = ("paper",)  # opt-in (Sokoban): grid symbol legends
     targets: tuple[int, ...] = (24,)  # opt-in (points): training targets
     variants: tuple[str, ...] | None = None  # evaluation variants to build; None = all
+    min_moves: int = 1  # Sokoban training levels: the shortest optimal length kept
+    max_moves: int = 30  # Sokoban training levels: the longest (the study's label cap)
     workers: int = 2
     cot: dict | None = None  # teacher, sampling and rejection options (see datagen.cli.build)
     levels: tuple = ()  # Sokoban: datagen.levels.LevelSource collections (train / eval variants)
@@ -79,6 +82,8 @@ class BuildConfig:
                 )
         if self.task == "points" and any(t < 1 for t in self.targets):
             raise ValueError("targets must be positive integers")
+        if self.task == "sokoban":
+            _check_moves(self.min_moves, self.max_moves)
         from datagen.levels import check_sources
 
         check_sources(self.levels, self.task)
@@ -115,9 +120,27 @@ class BuildConfig:
             options.pop("levels")
         if self.task == "points":
             options.pop("legends")
+            options.pop("min_moves")
+            options.pop("max_moves")
         else:
             options.pop("targets")
         return options
+
+
+def _check_moves(min_moves: int, max_moves: int) -> None:
+    """Refuse move filters that no training level (6x6, one box) can meet, before any work."""
+    from solvers.sokoban.generator import longest_level
+
+    longest = longest_level(6, 6, 1)
+    if min_moves < 1:
+        raise ValueError(f"--min-moves must be >= 1, got {min_moves}")
+    if max_moves < min_moves:
+        raise ValueError(f"--max-moves {max_moves} is below --min-moves {min_moves}")
+    if min_moves > longest:
+        raise ValueError(
+            f"--min-moves {min_moves}: no generated 6x6 one-box level is longer than "
+            f"{longest} moves"
+        )
 
 
 @dataclass
@@ -180,7 +203,7 @@ def _sokoban_train_chunk(job: tuple[BuildConfig, int, frozenset[str]]) -> tuple[
     rows, skipped = [], 0
     for i in range(start, start + CHUNK):
         level_seed = derive_seed(config.seed, "sokoban", "train", i)
-        level = generate_level(level_seed, 6, 6, 1)
+        level = generate_level(level_seed, 6, 6, 1, config.min_moves, config.max_moves)
 
         def template_for(step: int, i: int = i) -> dict:
             rng = derive_rng(config.seed, "sokoban", "template", i, step)
@@ -222,9 +245,7 @@ def _points_eval_rows(job: tuple[int, PointsVariant, int]) -> list[dict]:
         if len(rows) == size:
             return rows
         hand_seed = derive_seed(seed, "points", "eval", variant.name, i)
-        cards = points.draw_hand(derive_rng(hand_seed), variant.cards, variant.large)
-        if variant.needs_face and not any(c in points.FACES for c in cards):
-            continue
+        cards = points.draw_hand(derive_rng(hand_seed), variant.cards, variant.draw)
         key = tuple(sorted(cards))
         if key in seen:
             continue
@@ -235,21 +256,26 @@ def _points_eval_rows(job: tuple[int, PointsVariant, int]) -> list[dict]:
     raise BuildError(f"points variant {variant.name}: found only {len(rows)} of {size} hands")
 
 
-def _points_train_chunk(job: tuple[BuildConfig, int, frozenset[tuple]]) -> tuple[list[dict], int]:
+def _points_train_chunk(
+    job: tuple[BuildConfig, int, frozenset[tuple]], rule: str | None = None
+) -> tuple[list[dict], int]:
+    """Training hands drawn uniformly (the study's training draw); diverse: under `rule`."""
     from datagen.tasks import points
     from datagen.templates.points import draw_diverse_template, make_template
-    from solvers.points import FACE_RULES, TRAIN_FACE_RULES
+    from solvers.points import FACE_RULES
 
     config, start, eval_keys = job
-    rules = {name: FACE_RULES[name] for name in TRAIN_FACE_RULES}
     rows, skipped = [], 0
     for i in range(start, start + CHUNK):
-        hand_seed = derive_seed(config.seed, "points", "train", i)
+        stream = ("points", "train", i) if rule is None else ("points", "train", rule, i)
+        hand_seed = derive_seed(config.seed, *stream)
         rng = derive_rng(hand_seed)
-        cards = points.draw_hand(rng, 4, large=False)
+        cards = points.draw_hand(rng, 4, "uniform")
         target = rng.choice(config.targets)
-        if config.diverse:
-            template = draw_diverse_template(rng, rules, think=True, wordings=config.wordings)
+        if rule is not None:
+            template = draw_diverse_template(
+                rng, {rule: FACE_RULES[rule]}, think=True, wordings=config.wordings
+            )
         else:
             template = make_template(
                 rule="all_10", faces=FACE_RULES["all_10"], wording=rng.choice(config.wordings)
@@ -323,6 +349,41 @@ def _fill_train(
             if len(rows) == config.train_size:
                 break
     return list(rows.values()), {"skipped_for_leakage": skipped, "duplicates_dropped": duplicates}
+
+
+def _fill_points_diverse(
+    chunk_fn: Callable,
+    config: BuildConfig,
+    exclude: frozenset,
+    workers: Workers,
+    progress: Callable[[int], None],
+) -> tuple[list[dict], dict[str, int]]:
+    """The study's diverse General Points set: one equal block per training rule, in its order.
+
+    The study drew 8 x 1,250 = 10,000 rows; for other sizes the first train_size % 8 rules
+    get one row more.
+    """
+    from solvers.points import TRAIN_FACE_RULES
+
+    rows: list[dict] = []
+    counts: dict[str, int] = {}
+    base, extra = divmod(config.train_size, len(TRAIN_FACE_RULES))
+    for k, rule in enumerate(TRAIN_FACE_RULES):
+        size = base + (k < extra)
+        if size == 0:
+            continue
+        done = len(rows)
+        block, block_counts = _fill_train(
+            partial(chunk_fn, rule=rule),
+            replace(config, train_size=size),
+            exclude,
+            workers,
+            lambda n, done=done: progress(done + n),
+        )
+        rows += block
+        for key, value in block_counts.items():
+            counts[key] = counts.get(key, 0) + value
+    return rows, counts
 
 
 def eval_rows(config: BuildConfig, workers: Workers) -> dict[str, list[dict]]:
@@ -408,7 +469,9 @@ def build_task(config: BuildConfig, work_dir: Path | None = None, console: Any =
             train, counts, train_report = collected
             levels_report.update(train_report)
         else:
-            train, counts = _fill_train(
+            diverse_points = config.task == "points" and config.diverse
+            fill = _fill_points_diverse if diverse_points else _fill_train
+            train, counts = fill(
                 chunk_fn, config, exclude, workers, lambda n: progress.update(step, completed=n)
             )
 
@@ -494,6 +557,7 @@ def _split_volatile(stats: dict) -> tuple[dict, dict]:
 def write_task(result: TaskBuild, task_dir: Path) -> dict:
     """Parquet files, build.json and the card of one task; returns build.json's content."""
     from datagen.cards import write_card
+    from datagen.figures.cards import write_card_figures
     from datagen.stats import split_stats
     from datagen.versioning import dataset_version, fingerprint
 
@@ -541,6 +605,7 @@ def write_task(result: TaskBuild, task_dir: Path) -> dict:
         info["teacher"], run["teacher"] = _split_volatile(result.teacher)
     (task_dir / "build.json").write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n")
     (task_dir / "run.json").write_text(json.dumps(run, indent=2) + "\n")
+    write_card_figures(task_dir)  # before the card, which links to them
     write_card(task_dir)
     return info
 
@@ -554,6 +619,9 @@ def build(
     cache lives in another sibling (`.<name>.work/`), which survives a kill so that the same
     command resumes.
     """
+    from datagen.figures.style import preload
+
+    preload()  # matplotlib loads while the workers generate; the card figures need it at the end
     out = out.resolve()
     if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
         raise BuildError(f"{out} exists and is not empty; pass --overwrite to replace it")

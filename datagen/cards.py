@@ -507,6 +507,18 @@ def _limitations(build: Mapping[str, Any], files: Mapping[str, Mapping[str, list
     return "\n".join(lines)
 
 
+def _figures(task_dir: Path) -> str:
+    """Links to the folder's figures (drawn by the build into `figures/`), relative paths."""
+    from datagen.figures.cards import CAPTIONS, FOLDER
+
+    shown = [
+        f"![{caption}]({FOLDER}/{name})\n\n*{caption}.*"
+        for name, caption in CAPTIONS.items()
+        if (task_dir / FOLDER / name).is_file()
+    ]
+    return "\n\n### Figures\n\n" + "\n\n".join(shown) if shown else ""
+
+
 def _template_path(task: str) -> Path:
     path = TEMPLATE_DIR / f"{task}.md"
     if not path.is_file():
@@ -534,7 +546,7 @@ def render_card(task_dir: Path) -> str:
         "version": build["version"],
         "contents_table": _contents(build, files),
         "provenance": _provenance(build, task_dir, files),
-        "stats": _stats(build, files),
+        "stats": _stats(build, files) + _figures(task_dir),
         "samples": _samples(task_dir, build, files),
         "usage": _usage(build, files),
         "citation": (TEMPLATE_DIR / "citation.bib").read_text(encoding="utf-8").strip(),

@@ -5,7 +5,8 @@ transformers + torch (no framework trainer):
 
 - rows are rendered with the tokenizer's own chat template; the rendered prompt (with the
   generation prompt) must be a prefix of the rendered conversation, and only the completion
-  tokens carry loss;
+  tokens carry loss (`prompt_format="study"`: the study's raw string and prefill instead,
+  datagen.prompts);
 - rows are packed best-fit into sequences of `max_len` tokens with `position_ids` that restart at
   0 for each row and no attention mask: transformers (>= 5) then builds a block-diagonal causal
   mask for sdpa/eager and uses varlen kernels for flash attention, so no row attends to another;
@@ -36,6 +37,8 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from datagen.prompts import FORMATS, PromptFormatError, check_tokenizer, render_row
 
 if TYPE_CHECKING:
     import torch
@@ -73,15 +76,25 @@ class FinetuneConfig:
     # Extra chat-template variables, e.g. {"enable_thinking": False} for Qwen3; give the same
     # to `datagen eval` so that the model is evaluated on the prompts it was trained on.
     chat_template_kwargs: dict | None = None
+    # chat: the tokenizer's chat template; study: the study's raw string and prefill
+    # (datagen.prompts). Give the same to `datagen eval`.
+    prompt_format: str = "chat"
     seed: int = 0
     limit: int | None = None  # train on the first N rows only (smoke tests)
     max_steps: int | None = None  # stop after N steps; the schedule still spans every epoch
     resume: bool = False  # continue from the latest OUT/checkpoint-epoch-N
     save: bool = True  # write checkpoints and the final model
     progress: bool = True  # progress bar on stderr
+    # In-loop evaluation (the study's Figure 2): every `eval_every` steps, greedy rollouts on
+    # the `eval` config of DATA, success and validity per variant logged in train_log.jsonl.
+    eval_every: int = 0  # 0: off
+    eval_variants: tuple[str, ...] = ()  # empty: every variant
+    eval_limit: int | None = 20  # episodes per variant
+    eval_max_new_tokens: int = 64  # per turn: enough for answer-only; raise it for CoT models
 
     def __post_init__(self) -> None:
         self.betas = tuple(self.betas)  # type: ignore[assignment]
+        self.eval_variants = tuple(self.eval_variants)
         checks = [
             (self.epochs >= 1, f"epochs must be >= 1, got {self.epochs}"),
             (self.lr > 0, f"lr must be > 0, got {self.lr}"),
@@ -95,6 +108,10 @@ class FinetuneConfig:
             (self.dtype in ("auto", "bf16", "fp32"), f"dtype: auto|bf16|fp32, got {self.dtype!r}"),
             (self.limit is None or self.limit >= 1, "limit must be >= 1"),
             (self.max_steps is None or self.max_steps >= 1, "max_steps must be >= 1"),
+            (self.prompt_format in FORMATS, f"prompt_format: chat|study, not {self.prompt_format}"),
+            (self.eval_every >= 0, f"eval_every must be >= 0, got {self.eval_every}"),
+            (self.eval_limit is None or self.eval_limit >= 1, "eval_limit must be >= 1"),
+            (self.eval_max_new_tokens >= 1, "eval_max_new_tokens must be >= 1"),
         ]
         for ok, message in checks:
             if not ok:
@@ -163,30 +180,26 @@ def load_rows(task_dir: Path, config: str, split: str = "train") -> list[dict]:
 
 
 def encode_row(
-    tokenizer: Any, row: dict, max_len: int, template_kwargs: dict | None = None
+    tokenizer: Any,
+    row: dict,
+    max_len: int,
+    template_kwargs: dict | None = None,
+    prompt_format: str = "chat",
 ) -> tuple[list[int], list[int]]:
-    """Token ids and loss mask (1 on completion tokens) of one row, via the chat template.
+    """Token ids and loss mask (1 on completion tokens) of one row, in the given prompt format.
 
-    The prompt is tokenized as rendered with the generation prompt, the rest of the
-    conversation separately, so the model is trained on exactly the prefix it will see when
-    it generates.
+    The prompt is tokenized as the model will see it when it generates (datagen.prompts), the
+    completion separately, so the model is trained on exactly that prefix.
     """
     where = f"row {row.get('id', '?')}"
-    completion = row.get("completion")
-    if not completion:
+    if not row.get("completion"):
         raise FinetuneError(f"{where}: no completion (train on an SFT config: {SFT_CONFIGS})")
-    kwargs = template_kwargs or {}
-    prompt_text = tokenizer.apply_chat_template(
-        row["prompt"], tokenize=False, add_generation_prompt=True, **kwargs
-    )
-    full_text = tokenizer.apply_chat_template(row["prompt"] + completion, tokenize=False, **kwargs)
-    if not full_text.startswith(prompt_text):
-        raise FinetuneError(
-            f"{where}: the chat template renders the prompt differently inside the conversation "
-            "(the rendered prompt is not a prefix), so completion tokens cannot be found"
-        )
+    try:
+        prompt_text, completion_text = render_row(tokenizer, row, prompt_format, template_kwargs)
+    except PromptFormatError as error:
+        raise FinetuneError(f"{where}: {error}") from error
     prompt_ids = tokenizer(prompt_text, add_special_tokens=False)["input_ids"]
-    completion_ids = tokenizer(full_text[len(prompt_text) :], add_special_tokens=False)["input_ids"]
+    completion_ids = tokenizer(completion_text, add_special_tokens=False)["input_ids"]
     ids = list(prompt_ids) + list(completion_ids)
     if not completion_ids:
         raise FinetuneError(f"{where}: empty completion after rendering")
@@ -322,14 +335,14 @@ def autocast_dtype(name: str, device: str) -> torch.dtype | None:
     return torch.bfloat16
 
 
-def load_tokenizer(model: str) -> Any:
+def load_tokenizer(model: str, prompt_format: str = "chat") -> Any:
     from transformers import AutoTokenizer
 
     tokenizer = AutoTokenizer.from_pretrained(model)
-    if not getattr(tokenizer, "chat_template", None):
-        raise FinetuneError(
-            f"{model}: the tokenizer has no chat template (use an instruct/chat model)"
-        )
+    try:
+        check_tokenizer(tokenizer, prompt_format)
+    except PromptFormatError as error:
+        raise FinetuneError(f"{model}: {error}") from error
     return tokenizer
 
 
@@ -435,8 +448,8 @@ def prepare(cfg: FinetuneConfig, tokenizer: Any) -> tuple[list[tuple[list[int], 
         raise FinetuneError(
             f"{task_dir}: config {cfg.config!r} has no completions; train on one of {SFT_CONFIGS}"
         )
-    kwargs = cfg.chat_template_kwargs
-    return [encode_row(tokenizer, row, cfg.max_len, kwargs) for row in rows], task_dir
+    kwargs, fmt = cfg.chat_template_kwargs, cfg.prompt_format
+    return [encode_row(tokenizer, row, cfg.max_len, kwargs, fmt) for row in rows], task_dir
 
 
 def fingerprint_of(cfg: FinetuneConfig, encoded: list) -> str:
@@ -448,8 +461,31 @@ def fingerprint_of(cfg: FinetuneConfig, encoded: list) -> str:
         digest.update(json.dumps([ids, mask]).encode())
     keys = ("config", "task", "epochs", "lr", "warmup", "global_batch", "max_len", "seed")
     keys += ("chat_template_kwargs",)
+    if cfg.prompt_format != "chat":  # (chat runs keep the fingerprints they had before)
+        keys += ("prompt_format",)
     digest.update(json.dumps({k: getattr(cfg, k) for k in keys}, default=str).encode())
     return digest.hexdigest()[:16]
+
+
+def in_loop_evaluator(cfg: FinetuneConfig, task_dir: Path) -> Any:
+    """The harness on the eval config of the training data, under the training prompt's ending."""
+    from datagen.evaluate import EvalError
+    from datagen.evaluate.in_loop import InLoopEval
+
+    ending = "answer-only" if "answer-only" in cfg.config else "think"
+    try:
+        return InLoopEval.create(
+            str(task_dir),
+            cfg.eval_variants,
+            cfg.eval_limit,
+            ending,
+            cfg.model,
+            max_new_tokens=cfg.eval_max_new_tokens,
+            chat_template_kwargs=cfg.chat_template_kwargs,
+            prompt_format=cfg.prompt_format,
+        )
+    except EvalError as error:
+        raise FinetuneError(f"--eval-every: {error}") from None
 
 
 def train(cfg: FinetuneConfig, log: Any = None, on_step: Any = None) -> dict:
@@ -462,7 +498,7 @@ def train(cfg: FinetuneConfig, log: Any = None, on_step: Any = None) -> dict:
 
     out = Path(cfg.out)
     say = log or (lambda message: print(message, file=sys.stderr, flush=True))
-    tokenizer = load_tokenizer(cfg.model)
+    tokenizer = load_tokenizer(cfg.model, cfg.prompt_format)
     encoded, task_dir = prepare(cfg, tokenizer)
     fingerprint = fingerprint_of(cfg, encoded)
     device = pick_device(cfg.device)
@@ -480,6 +516,9 @@ def train(cfg: FinetuneConfig, log: Any = None, on_step: Any = None) -> dict:
         say(f"resuming from {checkpoint} (epoch {start_epoch}, step {step})")
     elif cfg.resume:
         say(f"no checkpoint in {out} to resume from: starting from {cfg.model}")
+    evaluator = None
+    if cfg.eval_every:
+        evaluator = in_loop_evaluator(cfg, task_dir)  # bad variants fail before any model work
     torch.manual_seed(cfg.seed)
     net = load_model(source, device, cfg)
     net.train()
@@ -563,6 +602,8 @@ def train(cfg: FinetuneConfig, log: Any = None, on_step: Any = None) -> dict:
             }
             if device.startswith("cuda"):
                 entry["peak_mem_gb"] = round(torch.cuda.max_memory_allocated() / 2**30, 3)
+            if evaluator is not None and (step % cfg.eval_every == 0 or step == stop_at):
+                entry.update(evaluator(net, step))
             if log_file:
                 log_file.write(json.dumps(entry) + "\n")
                 log_file.flush()

@@ -49,7 +49,7 @@ from datagen.versioning import fingerprint as compute_fingerprint
 
 REPO_TYPE = "dataset"
 # What a release holds; anything else in the folder (caches, notes) stays local.
-RELEASE_FILES = [cards.CARD_NAME, cards.BUILD_NAME, "data/**"]
+RELEASE_FILES = [cards.CARD_NAME, cards.BUILD_NAME, "data/**", "figures/*.png"]
 # Written into a pulled folder so that a later pull may replace it (and nothing else).
 PULL_MARKER = Path(".cache") / "datagen-pull.json"
 _REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")

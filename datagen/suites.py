@@ -42,8 +42,9 @@ class PointsVariant:
     cards: int = 4
     rule: str = "all_10"  # shown in the prompt
     scored_rule: str = "all_10"  # the values answers are scored with
-    large: bool = False  # one card of 14..19
-    needs_face: bool = False  # at least one J/Q/K, so that the rule matters
+    # How hands are drawn, as the study's test scripts drew them (`datagen.tasks.points.DRAWS`):
+    # "face" forces one J/Q/K (its `ood=True`), "large" one card of 14..19, "uniform" neither.
+    draw: str = "face"
     size: int = 500
     tests: str = ""
 
@@ -80,22 +81,20 @@ SOKOBAN_COLLECTION_EVAL: tuple[SokobanVariant, ...] = (
 
 POINTS_EVAL: tuple[PointsVariant, ...] = (
     PointsVariant("id", tests="in distribution: 4 cards, J/Q/K = 10"),
-    PointsVariant("five-cards", cards=5, tests="harder: five cards"),
-    PointsVariant("large", large=True, tests="harder: one card valued 14-19"),
+    # The study's 5-card test set is the one it drew without a forced face card (ood=False).
+    PointsVariant("five-cards", cards=5, draw="uniform", tests="harder: five cards"),
+    PointsVariant("large", draw="large", tests="harder: a card valued 14-19"),
     PointsVariant(
         "face-regular",
         rule="mixed_11_12_13",
         scored_rule="mixed_11_12_13",
-        needs_face=True,
         tests="new rule: J/Q/K = 11/12/13",
     ),
-    PointsVariant("all-12", rule="all_12", scored_rule="all_12", needs_face=True, tests="new rule"),
-    PointsVariant("all-7", rule="all_7", scored_rule="all_7", needs_face=True, tests="new rule"),
-    PointsVariant("all-5", rule="all_5", scored_rule="all_5", needs_face=True, tests="new rule"),
-    PointsVariant(
-        "fake", rule="mixed_11_12_13", needs_face=True, tests="prompt says 11/12/13, 10 scored"
-    ),
-    PointsVariant("all-5-fake", rule="all_5", needs_face=True, tests="prompt says 5, 10 scored"),
+    PointsVariant("all-12", rule="all_12", scored_rule="all_12", tests="new rule"),
+    PointsVariant("all-7", rule="all_7", scored_rule="all_7", tests="new rule"),
+    PointsVariant("all-5", rule="all_5", scored_rule="all_5", tests="new rule"),
+    PointsVariant("fake", rule="mixed_11_12_13", tests="prompt says 11/12/13, 10 scored"),
+    PointsVariant("all-5-fake", rule="all_5", tests="prompt says 5, 10 scored"),
 )
 
 

@@ -100,8 +100,32 @@ def test_every_answer_only_label_verifies(built):
             assert row["completion"][0]["content"] == task.render_answer(row)
             assert task.score(row, row["completion"][0]["content"]).correct
             assert row["prompt"][0]["content"].endswith(
-                "Strictly follow this format." if task_name == "sokoban" else "}"
+                "Strictly follow this format. " if task_name == "sokoban" else "}\n"
             )
+
+
+def test_points_hands_are_drawn_as_the_studys_scripts_drew_them(built):
+    from solvers.points import TRAIN_FACE_RULES
+
+    faces, large = set("JQK"), {str(v) for v in range(14, 20)}
+    eval_rows = _rows(built / "points", "eval")
+    assert {r["variant"] for r in eval_rows} >= {"id", "five-cards", "large", "fake"}
+    for row in eval_rows:
+        cards = set(row["instance"]["cards"])
+        if row["variant"] == "large":
+            assert cards & large
+        elif row["variant"] == "five-cards":
+            assert len(row["instance"]["cards"]) == 5
+        else:  # id and every face-rule variant: at least one J/Q/K
+            assert cards & faces, row["variant"]
+    # Diverse training: one block per rule in the study's order; 150 = 6 x 19 + 2 x 18.
+    rules = [r["template"]["rule"] for r in _rows(built / "points", "diverse-rl")]
+    blocks = [rule for i, rule in enumerate(rules) if i == 0 or rules[i - 1] != rule]
+    assert blocks == list(TRAIN_FACE_RULES)
+    assert [rules.count(rule) for rule in TRAIN_FACE_RULES] == [19] * 6 + [18] * 2
+    # Training hands are uniform: no face card is forced.
+    train = _rows(built / "points", "diverse-rl")
+    assert any(not set(r["instance"]["cards"]) & faces for r in train)
 
 
 def test_sokoban_labels_are_optimal_by_bfs(built):

@@ -74,3 +74,50 @@ def test_show_rejects_unknown_config(tmp_path):
     )
     result = runner.invoke(main, ["show", str(tmp_path / "points"), "--config", "cot"])
     assert result.exit_code == 2 and "no config 'cot'" in result.output
+
+
+def test_impossible_move_filters_fail_before_any_work(tmp_path):
+    runner = CliRunner()
+    out = tmp_path / "o"
+    for args, message in (
+        (["--min-moves", "40", "--max-moves", "50"], "no generated 6x6 one-box level is longer"),
+        (["--min-moves", "31"], "--max-moves 30 is below --min-moves 31"),
+        (["--min-moves", "8", "--max-moves", "5"], "--max-moves 5 is below --min-moves 8"),
+        (["--min-moves", "0"], "--min-moves must be >= 1"),
+    ):
+        result = runner.invoke(main, ["build", "--task", "all", *args, "--out", str(out)])
+        assert result.exit_code == 2, (args, result.output)
+        assert message in result.output and "Traceback" not in result.output
+        assert not out.exists()  # nothing was started
+
+
+def test_move_filters_shape_training_levels_and_are_recorded(tmp_path):
+    import pyarrow.parquet as pq
+
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        main,
+        [
+            "build",
+            "--task",
+            "sokoban",
+            "--train-size",
+            "30",
+            "--eval-size",
+            "2",
+            "--min-moves",
+            "6",
+            "--max-moves",
+            "8",
+            "--workers",
+            "1",
+            "--out",
+            str(out),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    info = json.loads((out / "sokoban" / "build.json").read_text())
+    assert (info["options"]["min_moves"], info["options"]["max_moves"]) == (6, 8)
+    rows = pq.read_table(out / "sokoban" / "data" / "rl" / "train-00000-of-00001.parquet")
+    starts = [m["start_length"] for m in rows.column("meta").to_pylist()]
+    assert starts and all(6 <= n <= 8 for n in starts)

@@ -140,3 +140,40 @@ def test_answer_only_ending_is_the_prompt_the_model_sees(build_dir):
         )
         assert policy.prompts
         assert all(p.splitlines()[-1].startswith(expected) for p in policy.prompts)
+
+
+def test_new_token_budgets_are_the_studys_per_task(tmp_path, monkeypatch):
+    import datagen.evaluate as harness
+    from datagen.build import BuildConfig, build
+
+    out = tmp_path / "both"
+    build(
+        [
+            BuildConfig(task="sokoban", train_size=2, eval_size=1, variants=("simple",), workers=1),
+            BuildConfig(task="points", train_size=2, eval_size=1, variants=("id",), workers=1),
+        ],
+        out,
+    )
+    asked: list[int] = []
+    real = harness.make_policy
+
+    def recording(backend, model, temperature, max_new_tokens, *args):  # wraps the real one
+        asked.append(max_new_tokens)
+        return real(backend, model, temperature, max_new_tokens, *args)
+
+    monkeypatch.setattr(harness, "make_policy", recording)
+    result = CliRunner().invoke(
+        evaluate, ["--data", str(out), "--backend", "oracle", "--json", "--no-progress"]
+    )
+    assert result.exit_code == 0, result.output
+    assert sorted(asked) == [4096, 8192]  # one policy per budget: Sokoban, General Points
+    metrics = json.loads(result.stdout)["metrics"]
+    assert metrics["sokoban"]["simple"]["success"] == metrics["points"]["id"]["success"] == 1.0
+    asked.clear()
+    given = ["--max-new-tokens", "64", "--json", "--no-progress"]
+    result = CliRunner().invoke(evaluate, ["--data", str(out), "--backend", "oracle", *given])
+    assert result.exit_code == 0 and asked == [64]  # one budget for both: one policy
+    bad = CliRunner().invoke(
+        evaluate, ["--data", str(out), "--backend", "oracle", "--max-new-tokens", "0"]
+    )
+    assert bad.exit_code == 2 and "max_new_tokens" in bad.output

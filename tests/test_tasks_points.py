@@ -2,6 +2,8 @@
 
 from random import Random
 
+import pytest
+
 from datagen.tasks import get_task
 from datagen.templates.points import make_template
 
@@ -41,7 +43,29 @@ def test_leakage_keys_ignore_rules_for_hands_without_faces():
     assert len(points.leakage_keys(["J", "3", "4", "5"], FAKE, 24)) == 2
 
 
-def test_draw_hand_large_has_exactly_one_large_card():
-    for seed in range(50):
-        cards = points.draw_hand(Random(seed), 4, large=True)
-        assert sum(c in points.LARGE for c in cards) == 1
+def test_draws_force_a_face_card_or_a_large_one_as_the_study_did():
+    hands = {d: [points.draw_hand(Random(s), 4, d) for s in range(3000)] for d in points.DRAWS}
+    # "face": three uniform from 1..13 and one from 11..13, shuffled.
+    assert all(any(c in points.FACES for c in h) for h in hands["face"])
+    share = sum(c in points.FACES for h in hands["face"] for c in h) / 12_000
+    assert 0.39 <= share <= 0.46  # (3 x 3/13 + 1) / 4 = 0.42
+    single = [h for h in hands["face"] if sum(c in points.FACES for c in h) == 1]
+    positions = [next(i for i, c in enumerate(h) if c in points.FACES) for h in single]
+    assert all(positions.count(i) > len(single) / 6 for i in range(4))  # shuffled
+    # "large": three uniform from 1..19 and one from 14..19; J/Q/K still possible.
+    assert all(any(c in points.LARGE for c in h) for h in hands["large"])
+    assert any(sum(c in points.LARGE for c in h) >= 2 for h in hands["large"])
+    assert any(any(c in points.FACES for c in h) for h in hands["large"])
+    allowed = {points.card_name(v) for v in range(1, 20)}
+    assert all(set(h) <= allowed for hs in hands.values() for h in hs)
+    # "uniform" (training, five-cards): no forced card; P(no face in 4) = (10/13)^4 = 0.35.
+    no_face = sum(not any(c in points.FACES for c in h) for h in hands["uniform"]) / 3000
+    assert 0.31 <= no_face <= 0.39
+    assert len(points.draw_hand(Random(0), 5, "face")) == 5
+
+
+def test_card_names_and_unknown_draw():
+    names = [points.card_name(v) for v in (1, 10, 11, 12, 13, 14)]
+    assert names == ["A", "10", "J", "Q", "K", "14"]
+    with pytest.raises(ValueError, match="unknown draw"):
+        points.draw_hand(Random(0), 4, "faces")

@@ -49,7 +49,8 @@ def test_fake_template_accepts_only_the_base_vocabulary():
     action = row["solution"]["actions"][0]
     cardinal = {"u": "North", "d": "South", "l": "West", "r": "East"}[action]
     base = {"u": "Up", "d": "Down", "l": "Left", "r": "Right"}[action]
-    assert "North is Up" in row["prompt"][0]["content"]
+    content = row["prompt"][0]["content"]
+    assert "<answer> North </answer>" in content and "North is Up" not in content  # as the study
     assert not sokoban.score(row, f"<answer> {cardinal} </answer>").valid
     assert sokoban.score(row, f"<answer> {base} </answer>").correct
 

@@ -22,9 +22,12 @@ def _register() -> None:
     from datagen.cli.evaluate import evaluate
     from datagen.cli.finetune import finetune
     from datagen.cli.hub import card, pull, push
+    from datagen.cli.plot import plot
+    from datagen.cli.report import report
     from datagen.cli.solve import solve
 
-    for command in (solve, build, show, stats, card, push, pull, evaluate, finetune):
+    commands = (solve, build, show, stats, card, push, pull, evaluate, finetune, report, plot)
+    for command in commands:
         main.add_command(command)
 
 

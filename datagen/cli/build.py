@@ -93,6 +93,20 @@ from datagen.cli.options import comma_separated
     help="Opt-in (points): training targets, e.g. 24,12,36.",
 )
 @click.option(
+    "--min-moves",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Sokoban training levels: the shortest optimal solution kept.",
+)
+@click.option(
+    "--max-moves",
+    type=int,
+    default=30,
+    show_default=True,
+    help="Sokoban training levels: the longest optimal solution kept (the study's cap).",
+)
+@click.option(
     "--levels",
     "level_paths",
     multiple=True,
@@ -158,6 +172,8 @@ def build(task: str, cot: bool, out: Path, overwrite: bool, **options: object) -
                 legends=(options["legends"] or ("paper",)) if name == "sokoban" else ("paper",),
                 targets=(options["targets"] or (24,)) if name == "points" else (24,),
                 workers=int(options["workers"]),
+                min_moves=int(options["min_moves"]),
+                max_moves=int(options["max_moves"]),
                 cot=cot_options if cot else None,
                 # --task all: the collections feed Sokoban; --task points refuses them.
                 levels=sources if name == "sokoban" or task != "all" else (),
@@ -203,8 +219,19 @@ def _task_dir(spec: str, task: str | None = None) -> Path:
 @click.option("--config", "config_name", default=None, help="Config [default: the first].")
 @click.option("--split", default=None, help="Split [default: the first].")
 @click.option("--n", "count", type=click.IntRange(1), default=3, show_default=True)
+@click.option(
+    "--png",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Also draw the rows into this PNG (Sokoban boards, General Points cards).",
+)
 def show(
-    path: str, task: str | None, config_name: str | None, split: str | None, count: int
+    path: str,
+    task: str | None,
+    config_name: str | None,
+    split: str | None,
+    count: int,
+    png: Path | None,
 ) -> None:
     """Print rendered rows of a built or pulled task folder (or a Hub id OWNER/NAME[@rev])."""
     import pyarrow.parquet as pq
@@ -224,12 +251,20 @@ def show(
         raise click.BadParameter(
             f"no split {split!r}; have {', '.join(splits)}", param_hint="--split"
         )
-    rows = pq.read_table(task_dir / configs[config_name][split][0]).slice(0, count)
-    for row in rows.to_pylist():
+    rows = pq.read_table(task_dir / configs[config_name][split][0]).slice(0, count).to_pylist()
+    for row in rows:
         click.echo(f"=== {row['id']}  {row['task']}/{row['variant']}  ({config_name}/{split})")
         for message in row["prompt"] + (row.get("completion") or []):
             click.echo(f"--- {message['role']}\n{message['content']}")
         click.echo(f"--- solution {json.dumps(row['solution'], ensure_ascii=False)}\n")
+    if png is not None:
+        from datagen.figures import boards_figure
+
+        try:
+            boards_figure(rows, png)
+        except OSError as error:
+            raise click.ClickException(f"cannot write {png}: {error.strerror or error}") from None
+        click.echo(f"drew {len(rows)} rows into {png}", err=True)
 
 
 @click.command()

@@ -46,10 +46,10 @@ BACKENDS = ("transformers", "vllm", "oracle", "frozen")
 @click.option("--max-turns", default=30, show_default=True, type=int, help="Sokoban turn limit.")
 @click.option(
     "--max-new-tokens",
-    default=4096,
-    show_default=True,
+    default=None,
     type=int,
-    help="Per turn; the study's CoT budget (a cut-off thinking counts as a format failure).",
+    help="Per turn [default: the study's budgets, 4096 for Sokoban, 8192 for General Points]; "
+    "a cut-off thinking counts as a format failure.",
 )
 @click.option(
     "--batch-size",
@@ -64,6 +64,14 @@ BACKENDS = ("transformers", "vllm", "oracle", "frozen")
     callback=json_object,
     help="Extra chat-template variables as JSON, e.g. '{\"enable_thinking\": false}' (Qwen3).",
 )
+@click.option(
+    "--prompt-format",
+    type=click.Choice(["chat", "study"]),
+    default="chat",
+    show_default=True,
+    help="chat: the tokenizer's chat template; study: the study's raw string with its "
+    "<think>/<answer> prefill, which the answer parser reads with the continuation.",
+)
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--device", default="auto", show_default=True)
 @click.option(
@@ -74,6 +82,13 @@ BACKENDS = ("transformers", "vllm", "oracle", "frozen")
     default=None,
     type=click.Path(file_okay=False),
     help="Write results.json, results.md and episodes.jsonl here.",
+)
+@click.option(
+    "--checkpoints",
+    is_flag=True,
+    help="MODEL is a `datagen finetune` run: evaluate every checkpoint-epoch-N and the final "
+    "model, write OUT/<checkpoint>/ and OUT/checkpoint_eval.jsonl (OUT default: "
+    "MODEL/checkpoint-eval) and draw OUT/curves.png.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print results JSON instead of Markdown.")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
@@ -89,6 +104,7 @@ def evaluate(**options: object) -> None:
     from datagen.evaluate import evaluate as run_eval
 
     as_json = options.pop("as_json")
+    every_checkpoint = options.pop("checkpoints")
     options["progress"] = not options.pop("no_progress")
     from transformers.utils import logging as hf_logging
 
@@ -97,6 +113,17 @@ def evaluate(**options: object) -> None:
         cfg = EvalConfig(**options)  # type: ignore[arg-type]
     except ValueError as error:
         raise click.UsageError(str(error)) from error
+    if every_checkpoint:
+        from datagen.evaluate.checkpoints import evaluate_checkpoints
+
+        if cfg.backend in ("oracle", "frozen"):
+            raise click.UsageError("--checkpoints evaluates a model: not a scripted backend")
+        try:
+            entries = evaluate_checkpoints(cfg)
+        except (EvalError, PolicyError, OSError) as error:
+            raise click.ClickException(str(error).splitlines()[0]) from error
+        click.echo("\n".join(json.dumps(entry) for entry in entries))
+        return
     try:
         results = run_eval(cfg)
     except (EvalError, PolicyError, OSError) as error:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from datagen.cli.options import json_object
+from datagen.cli.options import comma_separated, json_object
 from datagen.finetune import DEFAULT_MODEL
 
 
@@ -71,10 +71,39 @@ from datagen.finetune import DEFAULT_MODEL
     callback=json_object,
     help="Extra chat-template variables as JSON, e.g. '{\"enable_thinking\": false}' (Qwen3).",
 )
+@click.option(
+    "--prompt-format",
+    type=click.Choice(["chat", "study"]),
+    default="chat",
+    show_default=True,
+    help="chat: the tokenizer's chat template; study: the study's raw string with its "
+    "<think>/<answer> prefill (needs <|im_start|>/<|im_end|> tokens). Give the same to eval.",
+)
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--limit", default=None, type=int, help="Train on the first N rows only.")
 @click.option("--max-steps", default=None, type=int, help="Stop after N optimizer steps.")
 @click.option("--resume", is_flag=True, help="Continue from the latest OUT/checkpoint-epoch-N.")
+@click.option(
+    "--eval-every",
+    default=0,
+    type=click.IntRange(0),
+    help="Evaluate the model every K steps (greedy, on DATA's eval config) and log success and "
+    "validity per variant to train_log.jsonl (the study's Figure 2; `datagen plot OUT`).",
+)
+@click.option(
+    "--eval-variants",
+    multiple=True,
+    callback=comma_separated(),
+    help="Comma-separated variants for --eval-every (default: all), e.g. simple,numerical.",
+)
+@click.option("--eval-limit", default=20, show_default=True, type=int, help="Episodes per variant.")
+@click.option(
+    "--eval-max-new-tokens",
+    default=64,
+    show_default=True,
+    type=int,
+    help="Per turn, for --eval-every (raise it for CoT configs).",
+)
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 def finetune(**options: object) -> None:
     """Fine-tune a chat model on an SFT config of a build (loss on completion tokens only).

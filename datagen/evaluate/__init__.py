@@ -7,7 +7,8 @@
 Modules: `policies` (transformers, vLLM and scripted backends behind one `generate` method),
 `rollouts` (multi-turn Sokoban and single-turn General Points episodes, all stepped together),
 `report` (metrics per variant and the Table-1-style Markdown). With `out` set, writes
-`results.json`, `results.md` and `episodes.jsonl` there.
+`results.json`, `results.md` and `episodes.jsonl` there. `prompt_format="study"` shows models
+the study's own prompt strings and prefill (datagen.prompts) instead of the chat template.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from datagen.evaluate.policies import SCRIPTED, Policy, PolicyError, make_policy
+from datagen.evaluate.policies import SCRIPTED, Policy, PolicyError, check_prompts, make_policy
 from datagen.evaluate.report import markdown, summarize
 from datagen.evaluate.rollouts import Episode, run
+from datagen.prompts import FORMATS
 
 BACKENDS = ("transformers", "vllm", *SCRIPTED)
 
@@ -40,6 +42,10 @@ __all__ = [
 ]
 
 
+# The study's generation budgets per turn: 4,096 new tokens for Sokoban, 8,192 for General Points.
+MAX_NEW_TOKENS = {"sokoban": 4096, "points": 8192}
+
+
 class EvalError(ValueError):
     """Bad input to the harness (unknown variant, no eval config, ...)."""
 
@@ -55,13 +61,14 @@ class EvalConfig:
     limit: int | None = None  # episodes per variant (the first N rows of each split)
     temperature: float = 0.5  # the study's evaluation temperature; 0 = greedy
     max_turns: int = 30  # Sokoban episode limit
-    max_new_tokens: int = 4096  # the study's CoT budget; answer-only models stop long before
+    max_new_tokens: int | None = None  # None = the study's budget per task (MAX_NEW_TOKENS)
     batch_size: int = 32  # prompts per generate call of the transformers backend
     seed: int = 0
     device: str = "auto"
     dtype: str = "auto"  # auto | bf16 | fp32
     out: str | None = None  # folder for results.json, results.md, episodes.jsonl
     chat_template_kwargs: dict | None = None  # as given to `datagen finetune`, if any
+    prompt_format: str = "chat"  # chat | study (datagen.prompts), as given to `datagen finetune`
     progress: bool = True
 
     def __post_init__(self) -> None:
@@ -76,10 +83,13 @@ class EvalConfig:
             raise ValueError("limit must be >= 1")
         if self.temperature < 0:
             raise ValueError("temperature must be >= 0")
-        if self.max_turns < 1 or self.max_new_tokens < 1 or self.batch_size < 1:
+        too_few = self.max_new_tokens is not None and self.max_new_tokens < 1
+        if self.max_turns < 1 or too_few or self.batch_size < 1:
             raise ValueError("max_turns, max_new_tokens and batch_size must be >= 1")
         if self.dtype not in ("auto", "bf16", "fp32"):
             raise ValueError(f"dtype: auto|bf16|fp32, got {self.dtype!r}")
+        if self.prompt_format not in FORMATS:
+            raise ValueError(f"prompt_format: chat|study, got {self.prompt_format!r}")
 
 
 def task_dirs(data: str, task: str | None) -> list[Path]:
@@ -132,6 +142,10 @@ def evaluate(cfg: EvalConfig, policy: Policy | None = None) -> dict:
     """
     from datagen.finetune import available
 
+    if cfg.out:
+        from datagen.figures.style import preload
+
+        preload()  # matplotlib loads while the model plays; results.png needs it at the end
     dirs = task_dirs(cfg.data, cfg.task)
     have = {d: {s.replace("_", "-") for s in available(d).get("eval", [])} for d in dirs}
     unknown = [v for v in cfg.variants if not any(v in names for names in have.values())]
@@ -152,30 +166,52 @@ def evaluate(cfg: EvalConfig, policy: Policy | None = None) -> dict:
         from datagen.build import with_think
 
         rows = [with_think(row, think) for row in rows]
-    if policy is None:
-        policy = make_policy(
+    if policy is None and cfg.backend not in SCRIPTED:
+        # A bad tokenizer fails here, before the model loads.
+        check_prompts(cfg.model, rows, cfg.prompt_format, cfg.chat_template_kwargs)
+    budgets = {
+        task: cfg.max_new_tokens or MAX_NEW_TOKENS[task]
+        for task in dict.fromkeys(r["task"] for r in rows)
+    }
+    # One policy per budget (a policy's budget is fixed when it is made): tasks with different
+    # budgets run one after the other, in row order.
+    groups = (
+        [rows]
+        if policy is not None or len(set(budgets.values())) == 1
+        else [[r for r in rows if r["task"] == task] for task in budgets]
+    )
+    episodes: list[Episode] = []
+    seconds = 0.0
+    for group in groups:
+        group_policy = policy or make_policy(
             cfg.backend,
             cfg.model,
             cfg.temperature,
-            cfg.max_new_tokens,
+            budgets[group[0]["task"]],
             cfg.batch_size,
             cfg.seed,
             cfg.device,
             cfg.dtype,
             cfg.chat_template_kwargs,
+            cfg.prompt_format,
         )
-    t0 = time.perf_counter()
-    episodes = run(policy, rows, cfg.max_turns, cfg.progress)
-    seconds = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        episodes += run(group_policy, group, cfg.max_turns, cfg.progress, cfg.prompt_format)
+        seconds += time.perf_counter() - t0
+        del group_policy  # free a model before the next group loads it again
     metrics = summarize(episodes)
     if cfg.backend in SCRIPTED:
         title = f"{cfg.backend} policy on {cfg.data}"
     else:
         title = f"{cfg.model} on {cfg.data} ({cfg.backend}, temperature {cfg.temperature})"
+    if cfg.prompt_format != "chat":
+        title += f", {cfg.prompt_format} prompts"
     table = markdown(metrics, title)
     results = {
         "config": asdict(cfg),
+        "prompt_format": cfg.prompt_format,
         "data_dirs": [str(d) for d in dirs],
+        "max_new_tokens": budgets,
         "seconds": round(seconds, 3),
         "metrics": metrics,
     }
@@ -187,5 +223,8 @@ def evaluate(cfg: EvalConfig, policy: Policy | None = None) -> dict:
         with (out / "episodes.jsonl").open("w") as f:
             for episode in episodes:
                 f.write(json.dumps(episode.record(), ensure_ascii=False) + "\n")
-        print(f"wrote {out}/results.json, results.md, episodes.jsonl", file=sys.stderr)
+        from datagen.figures import results_figure
+
+        results_figure(metrics, out / "results.png", title)
+        print(f"wrote {out}/results.json, results.md, results.png, episodes.jsonl", file=sys.stderr)
     return {**results, "markdown": table, "episodes": [e.record() for e in episodes]}

@@ -11,6 +11,10 @@ valid move into a wall is a valid turn that changes nothing. Success = all boxes
 
 General Points: one turn, scored by `task.score` (correct = the formula makes the target with
 exactly the scored card values; valid = a legal formula on those values).
+
+Under the `study` prompt format the prompt ends with a prefill (`<think>` or `<answer>`); the
+answer parsers read the prefill followed by the policy's continuation, and that is the turn's
+recorded `response`.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from datagen.evaluate.policies import Policy
+from datagen.prompts import prefill
 
 # Verdicts of `task.score` that mean no answer could be read at all (a format failure).
 FORMAT_FAILURES = frozenset({"no_answer"})
@@ -118,6 +123,7 @@ def run(
     rows: list[dict],
     max_turns: int = 30,
     progress: bool = True,
+    prompt_format: str = "chat",
 ) -> list[Episode]:
     """Play every row to the end; returns the episodes in row order."""
     from tqdm.auto import tqdm
@@ -150,7 +156,8 @@ def run(
         if len(texts) != len(live):
             raise RuntimeError(f"policy returned {len(texts)} answers for {len(live)} prompts")
         for episode, text in zip(live, texts, strict=True):
-            step(episode, tasks[episode.task], text, max_turns)
+            head = prefill(episode.row["template"], prompt_format)
+            step(episode, tasks[episode.task], head + text, max_turns)
         bar.set_postfix(live=sum(not e.done for e in episodes))
         bar.update(1)
     bar.close()

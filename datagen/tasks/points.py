@@ -44,12 +44,30 @@ def score(row: dict, text: str) -> Score:
     return Score(verdict.value == "correct", verdict.valid, verdict.value, extract_formula(text))
 
 
-def draw_hand(rng: Random, n_cards: int, large: bool) -> list[str]:
-    """Ranks drawn uniformly with replacement; `large` swaps one card for a value 14..19."""
-    cards = [rng.choice(RANKS) for _ in range(n_cards)]
-    if large:
-        cards[rng.randrange(n_cards)] = rng.choice(LARGE)
-    return cards
+# The study's draws (its `generate_cards_with_mapping`): n-1 cards uniform over 1..top, one forced
+# card uniform over forced..top, then shuffled; "uniform" forces nothing.
+DRAWS: dict[str, tuple[int, int | None]] = {
+    "uniform": (13, None),
+    "face": (13, 11),  # at least one J/Q/K: the rule in the prompt matters
+    "large": (19, 14),  # at least one of 14..19; J/Q/K still possible
+}
+
+
+def card_name(value: int) -> str:
+    """1 -> 'A', 11/12/13 -> 'J'/'Q'/'K', any other value as its number."""
+    return {1: "A", 11: "J", 12: "Q", 13: "K"}.get(value, str(value))
+
+
+def draw_hand(rng: Random, n_cards: int, draw: str = "uniform") -> list[str]:
+    """A hand drawn as the study drew it (`DRAWS`): cards with replacement, shuffled."""
+    if draw not in DRAWS:
+        raise ValueError(f"unknown draw {draw!r}; choose from {', '.join(DRAWS)}")
+    top, forced = DRAWS[draw]
+    values = [rng.randint(1, top) for _ in range(n_cards - (forced is not None))]
+    if forced is not None:
+        values.append(rng.randint(forced, top))
+    rng.shuffle(values)
+    return [card_name(v) for v in values]
 
 
 def leakage_keys(cards: list[str], template: dict, target: int) -> set[tuple]:

@@ -1,6 +1,9 @@
 """General Points instructions: face-card rules, wordings, targets.
 
-The "paper" wording renders the study's prompt byte for byte. A template records the rule the
+The "paper" wording renders the study's prompt byte for byte: its training bytes
+(`debunk_sft/utils/dataset/gp_l/create_training_dataset.py:16-31`, a newline before and after the
+body) on both sides, since its test sets add one more newline (`create_test_dataset.py:22-38`), a
+train/evaluation mismatch we do not repeat. A template records the rule the
 prompt states (`faces`) and the rule the answer is scored under (`scored_faces`); they differ
 only in the fake evaluation variants:
 
@@ -18,7 +21,7 @@ VARIED_TARGETS = (24, 12, 18, 30, 36, 48)
 
 WORDINGS: dict[str, Template] = {
     "paper": Template(
-        "[Task Description]\n"
+        "\n[Task Description]\n"
         "You are an expert $target points card game player. You will receive a set of $n cards.\n"
         "Note that $face_msg, and each card must be used once.\n"
         "Your goal is to output a formula that evaluates to $target using numbers from the cards "
@@ -30,7 +33,7 @@ WORDINGS: dict[str, Template] = {
         '  "cards": [x, y, z, w], where $face_msg,\n'
         '  "number": [a, b, c, d], where a, b, c, and d are the numbers on the cards,\n'
         "  \"formula\": 'an equation that equals $target',\n"
-        "}"
+        "}\n"
     ),
     "brief": Template(
         "Make $target from these $n cards: $cards.\n"

@@ -1,7 +1,12 @@
 """Sokoban instructions: action vocabularies, the diverse word pool, symbol legends, wordings.
 
-The "paper" wording with the "paper" legend renders the study's prompt byte for byte; the other
-wordings and legends are opt-in diversity axes of ours (`datagen build --wordings --legends`).
+The "paper" wording with the "paper" legend renders the study's user turn byte for byte (its
+training bytes: `debunk_sft/utils/dataset/sokoban/create_diverse_dataset.py` and the wrapper of
+`create_dataset.py`), quirks included: the turn ends `Strictly follow this format. ` (a space), the
+cardinal and emoji answers have no `where ... is Up` line, and the empty variant keeps the blank
+lines of the missing answers block. The one study defect left out is the evaluation prompt's stray
+backslash (`Decide the next action:\\`, `debunk_sft/env/sokoban/env.py:50`). The other wordings and
+legends are opt-in diversity axes of ours (`datagen build --wordings --legends`).
 A template records every choice, so any row can be re-rendered and scored under its own rules:
 
     {"family": "paper" | "diverse", "wording": "paper", "symbols": "paper",
@@ -98,7 +103,10 @@ _ANSWER_ONLY = (
     "Strictly follow this format."
 )
 
-# $answers_block is empty or ends with a blank line; symbol names are the legend's.
+# $answers_section has no newline of its own and is empty without answers: the study's
+# `{action_section}` (env.py:40), so the empty variant keeps "\n\n\n\n" before "Rewards:".
+# $answers_block (our wordings) is empty or ends with a blank line. Symbol names are the legend's.
+# The paper turn ends with a space: the study's wrapper puts " <|im_end|>" after the instruction.
 WORDINGS: dict[str, Template] = {
     "paper": Template(
         "You are a Sokoban solver.\n\n"
@@ -110,7 +118,7 @@ WORDINGS: dict[str, Template] = {
         "Rules:\n"
         "1. Push boxes (can't pull).\n"
         "2. Avoid walls ($wall).\n\n"
-        "${answers_block}"
+        "${answers_section}\n\n"
         "Rewards:\n"
         "Move: -0.1\n"
         "Box on target: +1.0\n"
@@ -118,7 +126,7 @@ WORDINGS: dict[str, Template] = {
         "[Current Observation]:\n"
         "$grid\n"
         "Decide the next action:\n"
-        "$output_instruction"
+        "$output_instruction "
     ),
     "brief": Template(
         "Play Sokoban. Move the player ($player) and push every box ($box) onto a target "
@@ -207,18 +215,35 @@ def draw_diverse_template(
     )
 
 
-def answers_block(template: dict) -> str:
+# The study explains a vocabulary ("where 1 is Up, ...") except the base, cardinal and emoji ones
+# (env.py:53-59) and any containing a direction word (action_space_shared.py:38-42).
+_SELF_EXPLAINED = {VOCABULARIES[name] for name in ("base", "cardinal", "emoji")}
+_DIRECTION_WORDS = frozenset(VOCABULARIES["base"] + VOCABULARIES["cardinal"])
+
+
+def explains_words(words: list[str] | tuple[str, ...]) -> bool:
+    """Whether the answers block says what each word means, as the study's code decides it."""
+    return tuple(words) not in _SELF_EXPLAINED and not _DIRECTION_WORDS & set(words)
+
+
+def answers_section(template: dict) -> str:
+    """`Answers:` and the answer tags (and the meaning line), no trailing newline; '' if hidden."""
     if not template["show_answers"]:
         return ""
     words = template["vocabulary"]
-    line = " | ".join(f"<answer> {w} </answer>" for w in words)
-    block = f"Answers:\n{line}\n"
-    if list(words) != list(VOCABULARIES["base"]):
+    section = "Answers:\n" + " | ".join(f"<answer> {w} </answer>" for w in words)
+    if explains_words(words):
         meaning = ", ".join(
             f"{w} is {base}" for w, base in zip(words, VOCABULARIES["base"], strict=True)
         )
-        block += f"where {meaning}.\n"
-    return block + "\n"
+        section += f"\nwhere {meaning}."
+    return section
+
+
+def answers_block(template: dict) -> str:
+    """The answers section followed by a blank line, or '' (our wordings)."""
+    section = answers_section(template)
+    return section + "\n\n" if section else ""
 
 
 def render_grid(cells: list[list[str]], symbols: str) -> str:
@@ -232,6 +257,7 @@ def render_prompt_text(cells: list[list[str]], template: dict) -> str:
     names = ("wall", "floor", "target", "box", "box_on_target", "player", "player_on_target")
     return WORDINGS[template["wording"]].substitute(
         dict(zip(names, legend, strict=True)),
+        answers_section=answers_section(template),
         answers_block=answers_block(template),
         grid=render_grid(cells, template["symbols"]),
         output_instruction=_THINK if template["think"] else _ANSWER_ONLY,

@@ -15,8 +15,9 @@ Pure Python, no ML imports and no numpy. The public API:
 
 Modules: `level` (model and rules), `board` (compiled tables, dead squares, freeze deadlocks),
 `tables` (side-aware push distances), `matching` (the bound's assignment), `limits` (budgets and
-size limits), `bfs` (BFS and labels), `astar` (A*), `generator` (seeded levels), `solution`
-(result type).
+size limits), `bfs` (BFS and labels), `labels` (the A* labeller), `astar` (A*), `collection`
+(XSB/Boxoban level collections), `generator` (the study's seeded levels), `reverse_play` (its
+depth-first reverse play), `solution` (result type).
 """
 
 from solvers.sokoban.astar import solve
