@@ -218,8 +218,8 @@ def _search(
     template = [-1 if f else -2 for f in board.floor]
     adjacent = [tuple(nb[c] for nb in nbrs if nb[c] >= 0) for c in range(len(template))]
     start_key = mask << pb | player
-    best_g = {start_key: 0}
-    parent: dict[int, tuple[int, int, int]] = {}  # child key -> (parent key, box cell, action)
+    # key -> (best g, parent key, box cell, action): one entry per stored state.
+    seen: dict[int, tuple[int, int, int, int]] = {start_key: (0, -1, -1, -1)}
     closed: set[int] = set()
     # Heap entries: (f, -g, tie, key, h); deeper nodes first among equal f. Children go in
     # with h = -1 and f from their parent's bound minus one (valid: the bound is consistent);
@@ -233,16 +233,16 @@ def _search(
         if cutoff is not None and f > cutoff:
             return None, expanded, "over cutoff"
         g = -neg_g
-        if g > best_g[key]:
+        if g > seen[key][0]:
             continue
         p = key & pmask
         m = key >> pb
         if m == goal:
-            return _unwind(parent, key, start_key), expanded, None
+            return _unwind(seen, key, start_key), expanded, None
         if by_moves and key in closed:
             continue
         if h < 0:
-            _, b, a = parent[key]
+            _, _, b, a = seen[key]
             h = children(m, nbrs[a][b], b)
             if h >= INF:
                 continue
@@ -277,7 +277,7 @@ def _search(
         expanded += 1
         if expanded > max_nodes:
             return None, expanded, "node limit"
-        if len(best_g) > max_states:
+        if len(seen) > max_states:
             return None, expanded, "memory limit"
         if deadline is not None and not expanded & CHECK_EVERY and time.perf_counter() > deadline:
             return None, expanded, "time limit"
@@ -291,26 +291,25 @@ def _search(
                 m2 = without | (1 << t)
                 g2 = g + (walk + 1 if by_moves else 1)
                 k2 = m2 << pb | b
-                old = best_g.get(k2)
-                if old is not None and old <= g2:
+                old = seen.get(k2)
+                if old is not None and old[0] <= g2:
                     continue
                 if m2 == goal and weight == 1.0 and g2 == f:
                     # A solution as cheap as the cheapest open node: nothing can beat it.
-                    parent[k2] = (key, b, a)
-                    return _unwind(parent, k2, start_key), expanded, None
-                best_g[k2] = g2
-                parent[k2] = (key, b, a)
+                    seen[k2] = (g2, key, b, a)
+                    return _unwind(seen, k2, start_key), expanded, None
+                seen[k2] = (g2, key, b, a)
                 tie += 1
                 heapq.heappush(heap, (g2 + weight * (h - 1 if h else 0), -g2, tie, k2, -1))
     return None, expanded, "unsolvable"
 
 
 def _unwind(
-    parent: dict[int, tuple[int, int, int]], key: int, start_key: int
+    seen: dict[int, tuple[int, int, int, int]], key: int, start_key: int
 ) -> list[tuple[int, int]]:
     pushes = []
     while key != start_key:
-        key, box, action = parent[key]
+        _, key, box, action = seen[key]
         pushes.append((box, action))
     pushes.reverse()
     return pushes
