@@ -39,6 +39,7 @@ from __future__ import annotations
 import os
 import signal
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -282,6 +283,7 @@ def main() -> str:
         if notes:
             all_notes[name] = notes
         medians[name] = {row["solver"]: row["median"] for row in rows}
+        first_row = len(lines)
         for row in rows:
             lines.append(
                 f"| {name} | {row['solver']} | {row['solved']}/{row['n']} | "
@@ -289,6 +291,8 @@ def main() -> str:
                 f"{_fmt(row['total'], 1)} | "
                 f"{_fmt(row['extra_mean'], 1)} | {_fmt(row['extra_max'], 0)} |"
             )
+        # Partial results as each set finishes: the full run is long on a shared machine.
+        print("\n".join(lines[first_row:]), file=sys.stderr, flush=True)
     lines.append("")
     for name, notes in all_notes.items():
         counts = {why: notes.count(why) for why in sorted(set(notes))}
