@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ALL = ("sokoban", "points", "build", "figures", "rejection", "trainer", "fidelity")
+ALL = ("sokoban", "points", "build", "figures", "rejection", "trainer", "fidelity", "hostile")
 
 
 def main(names: list[str]) -> None:

@@ -489,7 +489,11 @@ def build_task(config: BuildConfig, work_dir: Path | None = None, console: Any =
         "eval_instances": len(exclude),
         **counts,
     }
-    answer_only = [with_think(row, False) for row in train]
+    # The study's Sokoban diverse answer-only rows kept the think instruction, with an empty
+    # thought as the target (`</think> <answer> w </answer>` after the `<think>` prefill:
+    # create_ultra_mixed_dataset.py); every other answer-only set has the answer-only ending.
+    keep_think = config.task == "sokoban" and config.diverse
+    answer_only = train if keep_think else [with_think(row, False) for row in train]
     result.configs[f"{config.prefix}answer-only"] = {
         "train": [sft_row(row, task.render_answer(row)) for row in answer_only]
     }

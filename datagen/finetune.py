@@ -472,7 +472,10 @@ def in_loop_evaluator(cfg: FinetuneConfig, task_dir: Path) -> Any:
     from datagen.evaluate import EvalError
     from datagen.evaluate.in_loop import InLoopEval
 
-    ending = "answer-only" if "answer-only" in cfg.config else "think"
+    # The ending the rows were trained under (Sokoban's diverse answer-only rows keep the
+    # study's think instruction).
+    first = load_rows(task_dir, cfg.config, "train")[0]
+    ending = "think" if first["template"].get("think", True) else "answer-only"
     try:
         return InLoopEval.create(
             str(task_dir),

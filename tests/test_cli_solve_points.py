@@ -50,3 +50,14 @@ def test_registered_under_datagen_solve():
     result = CliRunner().invoke(main, ["solve", "points", "6", "4", "--all"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["solutions"] == ["6*4"]
+
+
+def test_cards_from_one_argument_a_bom_and_garbage():
+    out = json.loads(_run("\ufeff3 3\t8\n8").stdout)  # e.g. `$(cat hand.txt)` with a BOM
+    assert out["cards"] == ["3", "3", "8", "8"] and out["solutions"] == ["8/(3-8/3)"]
+    for args in ([""], ["\ufeff"], ["\udcff", "3"], ["\x00", "3"], ["x" * 100_000, "3"]):
+        result = _run(*args)
+        assert result.exit_code == 2 and result.stdout == ""
+        assert len(result.stderr.strip().splitlines()) == 1 and len(result.stderr) < 200
+        assert result.stderr.startswith("Error: ")
+    assert "no cards given" in _run("", " ").stderr

@@ -120,3 +120,47 @@ def test_memory_budget_option() -> None:
     assert code == 0 and rows[0]["solved"] is False and rows[0]["reason"] == "memory limit"
     code, _, stderr = _run(["--memory-mb", "0"], f"{TWO}\n")
     assert code == 2 and "memory-mb" in stderr
+
+
+def test_binary_bom_and_empty_input(tmp_path: Path) -> None:
+    # Item 12 of issue #11: a UnicodeDecodeError traceback, a BOM as an "unknown character",
+    # and an empty file that printed nothing with exit 0.
+    binary = tmp_path / "garbage.bin"
+    binary.write_bytes(bytes(range(256)) * 4)
+    result = CliRunner().invoke(sokoban, [str(binary)])
+    assert result.exit_code == 2 and result.stdout == ""
+    assert (
+        result.stderr.count("\n") == 1
+        and "not UTF-8 text (byte 0x80 at offset 128)" in result.stderr
+    )
+    assert "Traceback" not in result.output
+    bom = tmp_path / "bom.txt"
+    bom.write_bytes(b"\xef\xbb\xbf" + EASY.encode() + b"\r\n\r\n\xef\xbb\xbf" + TWO.encode())
+    code, rows, _ = _run([str(bom)])
+    assert code == 0 and [r["solved"] for r in rows] == [True, True]
+    for stdin in ("", "\n \n", "; only a comment\n"):
+        result = CliRunner().invoke(sokoban, [], input=stdin)
+        assert result.exit_code == 2 and result.stdout == ""
+        assert result.stderr.strip() == (
+            "Error: no level read from stdin: it is empty or holds only blank and ';' lines"
+        )
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+    result = CliRunner().invoke(sokoban, [str(empty)])
+    assert result.exit_code == 2 and "no level read from" in result.stderr
+
+
+def test_installed_command_reports_binary_input_in_one_line(tmp_path: Path) -> None:
+    import os
+
+    binary = tmp_path / "garbage.bin"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    proc = subprocess.run(
+        [sys.executable, "-m", "datagen.cli", "solve", "sokoban", str(binary)],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr.strip().startswith("Error: ") and proc.stderr.count("\n") == 1

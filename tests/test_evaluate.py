@@ -174,7 +174,8 @@ def test_variants_and_limit_select_rows(build_dir, tmp_path):
         "sokoban": ["two-boxes"],
     }
     assert len(results["episodes"]) == 4
-    assert {p.name for p in tmp_path.iterdir()} == {"results.json", "results.md", "episodes.jsonl"}
+    written = {p.name for p in tmp_path.iterdir()}
+    assert written == {"results.json", "results.md", "results.png", "episodes.jsonl"}
     with pytest.raises(EvalError, match="unknown variant"):
         load_eval_rows(build_dir / "sokoban", ("nope",))
     with pytest.raises(EvalError, match=r"unknown variant\(s\) nope; available: all-12"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import time
 from fractions import Fraction
 
 import pytest
@@ -169,32 +168,25 @@ hostile_chunks = st.sampled_from(
 
 @FAST
 @given(st.lists(hostile_chunks, min_size=1, max_size=30))
-def test_big_hostile_input_is_rejected_fast(chunks):
+def test_big_hostile_input_is_rejected(chunks):
+    # How fast: benchmarks/bench_points.py and bench_hostile.py (no timing in unit tests).
     piece = "".join(chunks)
     text = piece * (10_001 // len(piece) + 1)  # over 10 kB
-    start = time.perf_counter()
     with pytest.raises(FormulaError):
         read_formula(text)
-    judge(f'</think>{{"formula": "{text}"}}', [1, 2, 3, 4])
-    # The real figure is microseconds (benchmarks/bench_points.py); the bound only catches
-    # a blow-up on a loaded shared machine.
-    assert time.perf_counter() - start < 0.05
+    assert judge(f'</think>{{"formula": "{text}"}}', [1, 2, 3, 4]) is not Verdict.CORRECT
 
 
 @FAST
 @given(st.lists(hostile_chunks, min_size=1, max_size=60).map("".join))
-def test_short_hostile_input_stays_cheap(text):
-    start = time.perf_counter()
+def test_short_hostile_input_reads_or_raises_formula_error(text):
     with contextlib.suppress(FormulaError):
         read_formula(text[:MAX_CHARS])
-    assert time.perf_counter() - start < 0.05
 
 
-def test_largest_legal_formula_is_cheap():
+def test_largest_legal_formula_is_read():
     text = "/".join(["999999999999999999"] * 16) + "*" + "*".join(["999999999999999999"] * 16)
-    start = time.perf_counter()
     assert read_formula(text[:MAX_CHARS]).value > 0
-    assert time.perf_counter() - start < 0.05
 
 
 # --- extraction ---------------------------------------------------------------------------------
@@ -271,3 +263,31 @@ def test_every_solver_solution_is_judged_correct():
     for hand in ([3, 3, 8, 8], [4, 7, 8, 8], [1, 5, 5, 5], [2, 3, 5, 12, 13]):
         for formula in solve(hand):
             assert judge(_answer(formula), list(reversed(hand))) is Verdict.CORRECT
+
+
+def test_reader_recursion_is_bounded_by_its_limits():
+    # The deepest and the longest legal formulas parse with little stack, so no model text can
+    # reach Python's recursion limit (item 9 of issue #11).
+    import inspect
+    import sys
+
+    from solvers.points.formula import MAX_DEPTH, MAX_NUMBERS
+
+    deepest = "(" * MAX_DEPTH + "1" + ")" * MAX_DEPTH
+    chain = "-".join(["1"] * MAX_NUMBERS)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(len(inspect.stack()) + 4 * MAX_DEPTH + 40)
+    try:
+        assert read_formula(deepest).value == 1
+        assert read_formula(chain).value == 2 - MAX_NUMBERS
+        assert canonical(chain) == "1-" + "-".join(["1"] * (MAX_NUMBERS - 1))
+    finally:
+        sys.setrecursionlimit(limit)
+
+
+def test_invisible_and_compatibility_characters():
+    # No NFKC for formulas: it would turn the superscript in 2² into a digit (22).
+    assert read_formula("3\u00a0*\u20038").value == 24  # Unicode spaces are spaces
+    for text in ("3\u200b*8", "3*8\ufeff", "３*8", "3＊8"):
+        with pytest.raises(FormulaError):
+            read_formula(text)

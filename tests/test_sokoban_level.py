@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from solvers.sokoban import STUDY_CELL, STUDY_SYMBOLS, Level, LevelError, split_levels
 
@@ -146,3 +148,45 @@ def test_split_levels_on_blank_and_semicolon_lines() -> None:
     blocks = split_levels(text)
     assert blocks == ["#####\n#@$.#\n#####", "#####\n#.$@#\n#####", "####\n#@ #\n####"]
     assert split_levels("\n; only a comment\n") == []
+
+
+def _split_levels_before(text: str) -> list[str]:
+    """The line-by-line splitter before issue #11 (a reference for the faster one)."""
+    blocks: list[str] = []
+    current: list[str] = []
+    for line in text.split("\n"):
+        stripped = line.strip()
+        if not stripped or stripped.startswith(";"):
+            if current:
+                blocks.append("\n".join(current))
+                current = []
+            continue
+        current.append(line.rstrip("\r"))
+    if current:
+        blocks.append("\n".join(current))
+    return blocks
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["#", "@", " ", "\t", ";", "\n", "\r\n", "; x", "  #"])))
+def test_split_levels_splits_as_before(parts: list[str]) -> None:
+    text = "".join(parts)
+    assert split_levels(text) == _split_levels_before(text)
+
+
+def test_hostile_level_text() -> None:
+    # Byte-order marks (concatenated files) are not XSB: dropped, as are \r line ends.
+    assert Level.parse("\ufeff" + ROOM.replace("\n", "\r\n")) == Level.parse(ROOM)
+    assert split_levels("\ufeff#1\n\n\ufeff#2") == ["#1", "#2"]
+    with pytest.raises(LevelError, match="a level is XSB text, not NoneType"):
+        Level.parse(None)  # type: ignore[arg-type]
+    with pytest.raises(LevelError, match=r"unknown character '\\x00' at row 1, col 2"):
+        Level.parse("#####\n#@\x00.#\n#####")
+    with pytest.raises(LevelError, match=r"unknown character '\\ud800' at row 0, col 0"):
+        Level.parse("\ud800")
+    # A flood of players names three of them: the message stays one short line.
+    with pytest.raises(LevelError) as info:
+        Level.parse("#" * 10 + "\n" + "@" * 100_000)
+    assert str(info.value) == ("100000 players at row 1, col 0, row 1, col 1, row 1, col 2, ...")
+    with pytest.raises(LevelError, match="empty level"):
+        Level.parse("\n" * 100_000 + " \t \n")

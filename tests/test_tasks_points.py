@@ -69,3 +69,33 @@ def test_card_names_and_unknown_draw():
     assert names == ["A", "10", "J", "Q", "K", "14"]
     with pytest.raises(ValueError, match="unknown draw"):
         points.draw_hand(Random(0), 4, "faces")
+
+
+def test_draw_hand_large_has_exactly_one_large_card():
+    for seed in range(50):
+        cards = points.draw_hand(Random(seed), 4, large=True)
+        assert sum(c in points.LARGE for c in cards) == 1
+
+
+def test_any_completion_gets_a_verdict():
+    row = points.make_row("id", ["3", "3", "8", "8"], 24, TEN, seed=0)
+    for text in (None, 24, b'{"formula": "8/(3-8/3)"}', ['{"formula": "8/(3-8/3)"}'], ""):
+        score = points.score(row, text)
+        assert (score.verdict, score.correct, score.valid, score.answer) == (
+            "no_answer",
+            False,
+            False,
+            None,
+        )
+
+
+def test_score_follows_the_one_answer_rule():
+    row = points.make_row("id", ["3", "3", "8", "8"], 24, TEN, seed=0)
+    ambiguous = '{"formula": "8/(3-8/3)"} final: "formula": "3+3+8+8"'
+    assert points.score(row, ambiguous).verdict == "ambiguous"
+    assert not points.score(row, ambiguous).valid
+    later = '{"formula": "8/(3-8/3)"} {"formula": "3+3+8+8", "note": "{"}'
+    assert points.score(row, later).verdict == "wrong_value"
+    assert points.score(row, later).answer == "3+3+8+8"
+    nested = '<think>x</think>{"formula": ' + "[" * 1000  # RecursionError before issue #11
+    assert points.score(row, nested).verdict == "no_answer"

@@ -6,7 +6,9 @@
 
 Prints one JSON line: `cards`, `values`, `target`, `solvable`, `solutions` (canonical, distinct,
 shortest first; only the first unless `--all`), `count` (all distinct solutions) and `seconds`.
-A bad card or face-card rule prints a one-line error and exits with status 2.
+Cards may also come as one argument (`"3 3 8 8"`, from a file with `$(cat hand.txt)`): each
+argument is split at whitespace and a UTF-8 byte-order mark is dropped. A bad card or face-card
+rule prints a one-line error and exits with status 2.
 """
 
 from __future__ import annotations
@@ -36,6 +38,12 @@ def points(cards: tuple[str, ...], target: int, faces: str, show_all: bool) -> N
     """Solve a hand of CARDS (A, 2-10, J, Q, K, 14-19) with every card used once."""
     from solvers.points import CardError, hand_values, parse_faces, solve
 
+    cards = tuple(token for arg in cards for token in arg.replace("\ufeff", "").split())
+    if not cards:
+        raise _BadInput("no cards given: name 2 to 6 cards, e.g. 3 3 8 8")
+    for card in cards:
+        if len(card) > 8:  # keep the one-line error short whatever was pasted
+            raise _BadInput(f"{card[:8]!r}... ({len(card)} characters) is not a card")
     try:
         values = hand_values(cards, parse_faces(faces))
     except CardError as error:

@@ -6,7 +6,8 @@ levels over the size limit (solvers.sokoban.limits) get an error line at once. E
 holds `index` (0-based position in the input), `solved`, `moves` (LURD),
 `length`, `pushes`, `expanded`, `seconds`, and `reason` when not solved. A malformed level
 prints `{"index": i, "error": "..."}` instead; the other levels are still solved and the exit
-status is then 1.
+status is then 1. The input is UTF-8 text (a byte-order mark is dropped); bytes that are not
+UTF-8 and an input without any level are one-line errors with exit status 2.
 
     datagen solve sokoban ../shared/data/boxoban/medium/valid/000.txt --metric moves
     printf '#####\\n#@$.#\\n#####\\n' | datagen solve sokoban
@@ -19,8 +20,23 @@ import json
 import click
 
 
+class _BadInput(click.ClickException):
+    exit_code = 2  # unreadable input is a usage error, as for `datagen solve points`
+
+
+def read_levels_text(data: bytes, name: str) -> str:
+    """Decode the input: UTF-8 with an optional byte-order mark, else a one-line error."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise _BadInput(
+            f"{name} is not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start}); "
+            "levels are XSB text"
+        ) from None
+
+
 @click.command("sokoban")
-@click.argument("file", type=click.File("r", encoding="utf-8"), default="-")
+@click.argument("file", type=click.File("rb"), default="-")
 @click.option(
     "--metric",
     type=click.Choice(["moves", "pushes"]),
@@ -66,8 +82,13 @@ def sokoban(
     """
     from solvers.sokoban import Level, LevelError, solve, split_levels
 
+    path = getattr(file, "name", "-")
+    name = "stdin" if not isinstance(path, str) or path in ("-", "<stdin>") else repr(path)
+    levels = split_levels(read_levels_text(file.read(), name))
+    if not levels:
+        raise _BadInput(f"no level read from {name}: it is empty or holds only blank and ';' lines")
     errors = 0
-    for index, text in enumerate(split_levels(file.read())):
+    for index, text in enumerate(levels):
         try:
             level = Level.parse(text)
             result = solve(

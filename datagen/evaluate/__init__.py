@@ -173,21 +173,20 @@ def evaluate(cfg: EvalConfig, policy: Policy | None = None) -> dict:
         task: cfg.max_new_tokens or MAX_NEW_TOKENS[task]
         for task in dict.fromkeys(r["task"] for r in rows)
     }
-    # One policy per budget (a policy's budget is fixed when it is made): tasks with different
-    # budgets run one after the other, in row order.
+    # Tasks with different budgets run one after the other, in row order, on one policy whose
+    # budget is set per group (a given `policy` keeps its own).
     groups = (
         [rows]
         if policy is not None or len(set(budgets.values())) == 1
         else [[r for r in rows if r["task"] == task] for task in budgets]
     )
-    episodes: list[Episode] = []
-    seconds = 0.0
-    for group in groups:
-        group_policy = policy or make_policy(
+    own_policy = policy is None
+    if policy is None:
+        policy = make_policy(
             cfg.backend,
             cfg.model,
             cfg.temperature,
-            budgets[group[0]["task"]],
+            budgets[rows[0]["task"]],
             cfg.batch_size,
             cfg.seed,
             cfg.device,
@@ -195,10 +194,14 @@ def evaluate(cfg: EvalConfig, policy: Policy | None = None) -> dict:
             cfg.chat_template_kwargs,
             cfg.prompt_format,
         )
+    episodes: list[Episode] = []
+    seconds = 0.0
+    for group in groups:
+        if own_policy:
+            policy.max_new_tokens = budgets[group[0]["task"]]
         t0 = time.perf_counter()
-        episodes += run(group_policy, group, cfg.max_turns, cfg.progress, cfg.prompt_format)
+        episodes += run(policy, group, cfg.max_turns, cfg.progress, cfg.prompt_format)
         seconds += time.perf_counter() - t0
-        del group_policy  # free a model before the next group loads it again
     metrics = summarize(episodes)
     if cfg.backend in SCRIPTED:
         title = f"{cfg.backend} policy on {cfg.data}"

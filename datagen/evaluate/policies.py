@@ -211,6 +211,7 @@ class TransformersPolicy:
         order = sorted(range(len(texts)), key=lambda i: (-len(texts[i]), i))
         outputs: list[str] = [""] * len(texts)
         self.calls += 1
+        self.generation_config.max_new_tokens = self.max_new_tokens  # the harness may change it
         generator_seed = self.seed * 1_000_003 + self.calls
         for start in range(0, len(order), self.batch_size):
             chunk = order[start : start + self.batch_size]

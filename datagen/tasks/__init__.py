@@ -6,6 +6,9 @@
     task.answer_text(row, answer)              # any answer ('u' / a formula) in the row's format
     task.score(row, completion_text)           # Score(correct, valid, verdict, answer)
 
+Both tasks read answers only after the thinking, by one rule (`final_text`, from
+`solvers.thinking`): the text after the last `</think>`, none when a `<think>` is left open.
+`score` takes any completion (None or a non-string is no answer) and never raises on it.
 Sokoban also has `parse_action(text, template)` for multi-turn rollouts. Rows follow the schema
 of DESIGN.md; `template` holds everything the instructions said, so a row is always scored
 under its own rules.
@@ -17,6 +20,10 @@ import hashlib
 import json
 from dataclasses import dataclass
 from types import ModuleType
+
+from solvers.thinking import final_text  # the one rule for where answers are read (both tasks)
+
+__all__ = ["TASKS", "Score", "final_text", "get_task", "new_row", "row_id"]
 
 TASKS = ("sokoban", "points")
 
@@ -41,19 +48,6 @@ def get_task(name: str) -> ModuleType:
 
         return points
     raise ValueError(f"unknown task {name!r}; choose from {', '.join(TASKS)}")
-
-
-def final_text(text: str) -> str | None:
-    """The part of a completion after its thinking; None if the thinking never closes.
-
-    Answers are read only here, never from inside <think>...</think> (the study took the first
-    answer anywhere, even one the model merely considered while thinking).
-    """
-    if "</think>" in text:
-        return text.rsplit("</think>", 1)[1]
-    if "<think>" in text:
-        return None
-    return text
 
 
 def row_id(task: str, instance: dict, template: dict) -> str:

@@ -3,6 +3,9 @@
 Rows hold hands solvable under the rule they are scored with; `solution` lists every distinct
 solution. Answers are the study's JSON (`cards`, `number`, `formula`) read after the thinking
 and checked with exact rationals; validity = a legal formula on exactly the scored values.
+Which text is "the answer" (the last `"formula"` field, read from a complete JSON object; a
+later stray field makes it ambiguous) is the one rule of `solvers.points.answer`, which the
+rewards, the evaluation harness and rejection sampling all reach through `score`.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ from random import Random
 
 from datagen.tasks import Score, new_row
 from datagen.templates.points import render_answer_text, render_prompt_text
-from solvers.points import extract_formula, hand_values, judge, solve
+from solvers.points import hand_values, judge_answer, read_answer, solve
 
 name = "points"
 
@@ -39,9 +42,11 @@ def render_answer(row: dict) -> str:
     return answer_text(row, row["solution"]["formulas"][0])
 
 
-def score(row: dict, text: str) -> Score:
-    verdict = judge(text, scored_values(row), row["instance"]["target"])
-    return Score(verdict.value == "correct", verdict.valid, verdict.value, extract_formula(text))
+def score(row: dict, text: str | None) -> Score:
+    """Any text (None, or not a string, reads as no answer); never raises on model output."""
+    answer = read_answer(text)
+    verdict = judge_answer(answer, scored_values(row), row["instance"]["target"])
+    return Score(verdict.value == "correct", verdict.valid, verdict.value, answer.formula)
 
 
 # The study's draws (its `generate_cards_with_mapping`): n-1 cards uniform over 1..top, one forced

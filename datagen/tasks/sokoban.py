@@ -2,13 +2,17 @@
 
 Training rows follow one optimal trajectory (state -> next action) as in the study; every
 optimal next action counts as correct. Evaluation rows hold a start state that the harness plays
-out turn by turn. Answers are read from the first <answer>...</answer> after the thinking and
-matched, case- and emoji-variation-insensitively, against the template's *scored* vocabulary.
+out turn by turn. Answers are read from the first <answer>...</answer> after the thinking (the
+rule of `datagen.tasks.final_text`: after the last `</think>`, none when a `<think>` is left
+open) and matched against the template's *scored* vocabulary, insensitively to case, emoji
+variation selectors (text or emoji style), invisible format characters (zero-width spaces,
+direction marks, a BOM) and compatibility forms (NFKC: full-width `Ｕｐ` is `Up`). Reading is
+two `str.find`s, linear in the text however many tags it holds.
 """
 
 from __future__ import annotations
 
-import re
+import unicodedata
 from collections.abc import Callable
 
 from datagen.tasks import Score, final_text, new_row
@@ -17,7 +21,12 @@ from solvers.sokoban import ACTIONS, Level, optimal_actions, optimal_trajectory,
 
 name = "sokoban"
 
-_ANSWER = re.compile(r"<answer>(.*?)</answer>", re.DOTALL)
+OPEN, CLOSE = "<answer>", "</answer>"
+# Invisible characters a one-word answer never needs; the zero-width joiner stays (emoji).
+_INVISIBLE = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200e\u200f\u2060\ufeff"), None)
+_INVISIBLE.update(dict.fromkeys(range(0x202A, 0x202F), None))
+_INVISIBLE.update(dict.fromkeys(range(0x2066, 0x206A), None))
+MAX_ANSWER_CHARS = 256  # longer tag content is never one word of a vocabulary
 
 
 def render_prompt(instance: dict, template: dict) -> list[dict]:
@@ -25,20 +34,31 @@ def render_prompt(instance: dict, template: dict) -> list[dict]:
     return [{"role": "user", "content": render_prompt_text(cells, template)}]
 
 
-def answer_of(text: str) -> str | None:
-    """The content of the first <answer> tag after the thinking, stripped."""
+def answer_of(text: str | None) -> str | None:
+    """The content of the first <answer> tag after the thinking, stripped; None without one."""
     tail = final_text(text)
-    match = _ANSWER.search(tail) if tail is not None else None
-    return match.group(1).strip() if match else None
-
-
-def parse_action(text: str, template: dict) -> str | None:
-    """'u'/'d'/'l'/'r' when the answer is a word of the scored vocabulary, else None."""
-    answer = answer_of(text)
-    if answer is None:
+    if tail is None:
         return None
-    words = [normalize_word(w) for w in template["scored_vocabulary"]]
-    key = normalize_word(answer)
+    start = tail.find(OPEN)
+    end = tail.find(CLOSE, start + len(OPEN)) if start >= 0 else -1
+    return tail[start + len(OPEN) : end].strip() if end >= 0 else None
+
+
+def answer_key(word: str) -> str:
+    """How an answer and a vocabulary word are compared (both sides go through it)."""
+    return normalize_word(unicodedata.normalize("NFKC", word.translate(_INVISIBLE)))
+
+
+def parse_action(text: str | None, template: dict) -> str | None:
+    """'u'/'d'/'l'/'r' when the answer is a word of the scored vocabulary, else None."""
+    return _action(answer_of(text), template)
+
+
+def _action(answer: str | None, template: dict) -> str | None:
+    if answer is None or len(answer) > MAX_ANSWER_CHARS:
+        return None
+    words = [answer_key(w) for w in template["scored_vocabulary"]]
+    key = answer_key(answer)
     return ACTIONS[words.index(key)] if key in words else None
 
 
@@ -53,11 +73,12 @@ def render_answer(row: dict) -> str:
     return answer_text(row, row["solution"]["moves"][0].lower())
 
 
-def score(row: dict, text: str) -> Score:
+def score(row: dict, text: str | None) -> Score:
+    """Any text (None, or not a string, reads as no answer); never raises on model output."""
     answer = answer_of(text)
     if answer is None:
         return Score(False, False, "no_answer", None)
-    action = parse_action(text, row["template"])
+    action = _action(answer, row["template"])
     if action is None:
         return Score(False, False, "not_in_vocabulary", None)
     correct = action in row["solution"]["actions"]

@@ -74,7 +74,7 @@ WORD_POOL: dict[str, tuple[str, ...]] = {
 
 def normalize_word(word: str) -> str:
     """Case-folded, without emoji variation selectors: how answers are compared."""
-    return word.replace("\ufe0f", "").strip().casefold()
+    return word.replace("\ufe0f", "").replace("\ufe0e", "").strip().casefold()
 
 
 # Training words never overlap any evaluation vocabulary (the study's pool already avoids them;

@@ -9,10 +9,20 @@ No ML imports; sympy is imported lazily by `solve` only.
     'correct'
 
 Modules: `cards` (ranks, the study's face-card rules), `forms` (canonical forms up to
-commutativity and associativity), `search` (the solver), `formula` (reader, answer extraction,
-verdicts). Command line: `datagen solve points 3 3 8 8 --all`.
+commutativity and associativity), `search` (the solver), `formula` (the formula reader),
+`answer` (reading the answer out of a completion, verdicts). Command line:
+`datagen solve points 3 3 8 8 --all`.
 """
 
+from solvers.points.answer import (
+    Answer,
+    Verdict,
+    extract_formula,
+    judge,
+    judge_answer,
+    judge_formula,
+    read_answer,
+)
 from solvers.points.cards import (
     FACE_RULES,
     RANKS,
@@ -22,28 +32,18 @@ from solvers.points.cards import (
     hand_values,
     parse_faces,
 )
-from solvers.points.formula import (
-    Formula,
-    FormulaError,
-    Verdict,
-    answer_text,
-    canonical,
-    extract_formula,
-    judge,
-    judge_formula,
-    read_formula,
-)
+from solvers.points.formula import Formula, FormulaError, canonical, read_formula
 from solvers.points.search import clear_caches, is_solvable, solve
 
 __all__ = [
     "FACE_RULES",
     "RANKS",
     "TRAIN_FACE_RULES",
+    "Answer",
     "CardError",
     "Formula",
     "FormulaError",
     "Verdict",
-    "answer_text",
     "canonical",
     "card_value",
     "clear_caches",
@@ -51,8 +51,10 @@ __all__ = [
     "hand_values",
     "is_solvable",
     "judge",
+    "judge_answer",
     "judge_formula",
     "parse_faces",
+    "read_answer",
     "read_formula",
     "solve",
 ]

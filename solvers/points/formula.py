@@ -13,17 +13,12 @@ Decisions (the study's grammar does not need more):
   equation and `judge` calls it `wrong_value` (even if `expr` itself makes the target).
 - Decimals, powers (`**`, `^`), names, calls and attribute access are illegal.
 
-`extract_formula` reads the study's JSON answer (`cards`, `number`, `formula`) only from the text
-after the last `</think>`; `judge` turns a whole completion into a `Verdict`.
+Reading the answer out of a completion and judging it live in `solvers.points.answer`.
 """
 
 from __future__ import annotations
 
-import json
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import Enum
 from fractions import Fraction
 
 from solvers.points.forms import PRODUCT, SUM, Form, combine, leaf, text
@@ -192,109 +187,3 @@ def canonical(formula: str) -> str:
     `canonical("3*(8)") == canonical("8*3") == "8*3"`. Raises FormulaError."""
     tree, _ = parse(formula)
     return text(to_form(tree))
-
-
-# --- the study's JSON answer ------------------------------------------------------------------
-
-# No backtick inside a fence body: each match attempt stops at the next backtick, so many
-# unclosed fences cannot make the search quadratic.
-_FENCE = re.compile(r"```[a-zA-Z]*[ \t]*\n?([^`]*)```")
-_TRAILING_COMMA = re.compile(r",\s*([}\]])")
-_FORMULA_FIELD = re.compile(r"""["']formula["']\s*:\s*(?:"([^"\n]*)"|'([^'\n]*)')""")
-THINK_OPEN, THINK_CLOSE = "<think>", "</think>"
-
-
-def answer_text(response: str) -> str | None:
-    """The part of a completion after the thinking: after the last `</think>`, the whole text
-    when there is no think block, None when a `<think>` never closes (also one opened again
-    after the last `</think>`: the answer could be inside it)."""
-    end = response.rfind(THINK_CLOSE)
-    tail = response[end + len(THINK_CLOSE) :] if end >= 0 else response
-    return None if THINK_OPEN in tail else tail
-
-
-def _objects(text_: str) -> list[str]:
-    """Candidate JSON objects, in order: fenced blocks, then balanced {...} spans."""
-    spans = [m[1] for m in _FENCE.finditer(text_)]
-    depth, start = 0, -1
-    for i, ch in enumerate(text_):
-        if ch == "{":
-            if depth == 0:
-                start = i
-            depth += 1
-        elif ch == "}" and depth:
-            depth -= 1
-            if depth == 0:
-                spans.append(text_[start : i + 1])
-    return spans
-
-
-def _loads(candidate: str) -> object:
-    candidate = candidate.strip()
-    for attempt in (
-        candidate,
-        _TRAILING_COMMA.sub(r"\1", candidate),
-        _TRAILING_COMMA.sub(r"\1", candidate.replace("'", '"')),
-    ):
-        try:
-            return json.loads(attempt)
-        except ValueError:
-            continue
-    return None
-
-
-def extract_formula(response: str) -> str | None:
-    """The "formula" of the study's JSON answer, read only after the thinking. Tolerates single
-    quotes, code fences and trailing commas; falls back to a `"formula": "..."` pattern. When
-    several answers follow the thinking, the last one counts. None when there is none."""
-    if not isinstance(response, str):
-        return None
-    tail = answer_text(response)
-    if tail is None:
-        return None
-    for candidate in reversed(_objects(tail)):
-        data = _loads(candidate)
-        if isinstance(data, dict) and "formula" in data:
-            value = data["formula"]
-            if isinstance(value, int) and not isinstance(value, bool):
-                value = str(value)
-            if isinstance(value, str) and value.strip():
-                return value.strip()
-    matches = [(m[1] if m[1] is not None else m[2]) for m in _FORMULA_FIELD.finditer(tail)]
-    matches = [m.strip() for m in matches if m.strip()]
-    return matches[-1] if matches else None
-
-
-class Verdict(str, Enum):
-    """How an answer fares: right, a legal formula with the right or wrong numbers, no formula."""
-
-    CORRECT = "correct"
-    WRONG_VALUE = "wrong_value"  # legal, exactly the scored values, wrong result
-    WRONG_NUMBERS = "wrong_numbers"  # legal, but not exactly the scored values
-    ILLEGAL = "illegal"  # not a formula (or division by zero)
-    NO_ANSWER = "no_answer"  # no formula found after the thinking
-
-    @property
-    def valid(self) -> bool:
-        """Instruction validity of the study: a legal formula with exactly the scored values."""
-        return self in (Verdict.CORRECT, Verdict.WRONG_VALUE)
-
-
-def judge_formula(formula: str | None, scored_values: Sequence[int], target: int = 24) -> Verdict:
-    """The verdict on an already extracted formula."""
-    if formula is None:
-        return Verdict.NO_ANSWER
-    try:
-        read = read_formula(formula)
-    except FormulaError:
-        return Verdict.ILLEGAL
-    if read.numbers != tuple(sorted(scored_values)):
-        return Verdict.WRONG_NUMBERS
-    if read.value != target or (read.stated is not None and read.stated != read.value):
-        return Verdict.WRONG_VALUE
-    return Verdict.CORRECT
-
-
-def judge(response: str, scored_values: Sequence[int], target: int = 24) -> Verdict:
-    """The verdict on a whole completion (thinking included) for the scored card values."""
-    return judge_formula(extract_formula(response), scored_values, target)

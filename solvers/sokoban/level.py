@@ -17,6 +17,8 @@ case for moves, upper case for pushes) replay a solution; case is not checked.
 
 from __future__ import annotations
 
+import itertools
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -37,7 +39,14 @@ STUDY_CELL = " {} \t"
 
 _FLOOR_CHARS = " -_"
 _KNOWN_CHARS = "#@+$*." + _FLOOR_CHARS
-_TO_SPACE = str.maketrans("-_", "  ")
+_PLAYERS = re.compile("[@+]")
+_FILLED = re.compile(r"\S")
+_LAST_FILLED = re.compile(r"(?s:.*)(\S)")
+# Comment lines (`;`), then runs of blank lines: what separates levels in a collection. Single
+# character-class loops only (a repeated group costs the regex engine much more per line).
+_COMMENT = re.compile(r"^[^\S\n]*+;[^\n]*+", re.MULTILINE)
+_BLANK_LINES = re.compile(r"\n\s*\n")
+_UNKNOWN = re.compile(f"[^{re.escape(_KNOWN_CHARS)}\n]")
 
 Cell = tuple[int, int]
 
@@ -62,37 +71,36 @@ class Level:
 
     @classmethod
     def parse(cls, xsb: str) -> Level:
-        """Read one level in XSB; raises `LevelError` naming the problem and its row/col."""
-        lines = [line.rstrip("\r").translate(_TO_SPACE) for line in xsb.split("\n")]
-        while lines and not lines[0].strip():
-            lines.pop(0)
-        while lines and not lines[-1].strip():
-            lines.pop()
-        if not lines:
+        """Read one level in XSB; raises `LevelError` naming the problem and its row/col.
+
+        Byte-order marks (U+FEFF, where files were concatenated) are dropped: never XSB."""
+        if not isinstance(xsb, str):
+            raise LevelError(f"a level is XSB text, not {type(xsb).__name__}")
+        # Floor spellings to spaces, BOMs out; trailing floor (and \r) lies outside the room:
+        # drop it so that xsb() round-trips. Whole-text str methods, no per-character work.
+        xsb = xsb.replace("-", " ").replace("_", " ").replace("\ufeff", "")
+        filled = _FILLED.search(xsb)
+        if filled is None:
             raise LevelError("empty level: no rows")
-        # Trailing floor lies outside the room: drop it so that xsb() round-trips.
-        lines = [line.rstrip() for line in lines]
+        end = _LAST_FILLED.match(xsb).end(1)  # blank lines around the level are not rows
+        start = xsb.rfind("\n", 0, filled.start()) + 1
+        lines = [line.rstrip() for line in xsb[start:end].split("\n")]
+        _check_characters(lines)  # whole-text checks first: cheap, and before any set is built
         walls: set[Cell] = set()
         goals: set[Cell] = set()
         boxes: set[Cell] = set()
         players: list[Cell] = []
         for r, line in enumerate(lines):
             for c, ch in enumerate(line):
-                if ch not in _KNOWN_CHARS:
-                    raise LevelError(f"unknown character {ch!r} at row {r}, col {c}")
                 if ch == "#":
                     walls.add((r, c))
-                if ch in ".+*":
-                    goals.add((r, c))
-                if ch in "$*":
-                    boxes.add((r, c))
-                if ch in "@+":
-                    players.append((r, c))
-        if not players:
-            raise LevelError("no player ('@' or '+')")
-        if len(players) > 1:
-            where = ", ".join(f"row {r}, col {c}" for r, c in players)
-            raise LevelError(f"{len(players)} players at {where}")
+                elif ch != " ":
+                    if ch in ".+*":
+                        goals.add((r, c))
+                    if ch in "$*":
+                        boxes.add((r, c))
+                    if ch in "@+":
+                        players.append((r, c))
         return cls(
             height=len(lines),
             width=max(len(line) for line in lines),
@@ -198,6 +206,26 @@ class Level:
         return 0 <= r < self.height and 0 <= c < self.width and cell not in self.walls
 
 
+def _check_characters(lines: list[str]) -> None:
+    """Unknown characters and the player count, found with string methods (no per-cell work)."""
+    text = "\n".join(lines)
+    stray = _UNKNOWN.search(text)
+    if stray:
+        at = stray.start()
+        raise LevelError(f"unknown character {text[at]!r} at {_row_col(text, at)}")
+    players = text.count("@") + text.count("+")
+    if not players:
+        raise LevelError("no player ('@' or '+')")
+    if players > 1:  # name a few: a flood of players must not make a huge message
+        where = [_row_col(text, m.start()) for m in itertools.islice(_PLAYERS.finditer(text), 3)]
+        more = ", ..." if players > 3 else ""
+        raise LevelError(f"{players} players at {', '.join(where)}{more}")
+
+
+def _row_col(text: str, at: int) -> str:
+    return f"row {text.count(chr(10), 0, at)}, col {at - (text.rfind(chr(10), 0, at) + 1)}"
+
+
 def _validate(level: Level) -> None:
     h, w = level.height, level.width
     if h < 1 or w < 1:
@@ -238,16 +266,5 @@ def _validate(level: Level) -> None:
 
 def split_levels(text: str) -> list[str]:
     """Split a collection into level texts: blank lines and `;` lines separate levels."""
-    blocks: list[str] = []
-    current: list[str] = []
-    for line in text.split("\n"):
-        stripped = line.strip()
-        if not stripped or stripped.startswith(";"):
-            if current:
-                blocks.append("\n".join(current))
-                current = []
-            continue
-        current.append(line.rstrip("\r"))
-    if current:
-        blocks.append("\n".join(current))
-    return blocks
+    text = _COMMENT.sub("", text.replace("\ufeff", "").replace("\r\n", "\n"))
+    return [block.strip("\n") for block in _BLANK_LINES.split(f"\n{text}\n") if block.strip()]
