@@ -14,7 +14,17 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-ALL = ("sokoban", "points", "build", "figures", "rejection", "trainer", "fidelity", "hostile")
+ALL = (
+    "sokoban",
+    "points",
+    "build",
+    "figures",
+    "rejection",
+    "trainer",
+    "fidelity",
+    "hostile",
+    "import",
+)
 
 
 def main(names: list[str]) -> None:

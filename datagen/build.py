@@ -29,7 +29,8 @@ from datagen.suites import POINTS_EVAL, SOKOBAN_EVAL, PointsVariant, SokobanVari
 
 # Figures of one run, not of the data (a resumed build reuses samples, timings vary): they go to
 # run.json so that build.json, like the parquet files, is byte-identical for the same options.
-VOLATILE = frozenset({"wall_seconds", "generated", "reused"})
+# The teacher's server URLs (redacted) and per-server counts say where it ran: run.json too.
+VOLATILE = frozenset({"wall_seconds", "generated", "reused", "base_urls", "servers"})
 
 CHUNK = 64  # instances per worker job: small enough to stop soon after the target is reached
 MAX_DRAWS_PER_ROW = 50  # a train split that needs more draws than this per row cannot be filled
@@ -54,6 +55,7 @@ class BuildConfig:
     max_moves: int = 30  # Sokoban training levels: the longest (the study's label cap)
     workers: int = 2
     cot: dict | None = None  # teacher, sampling and rejection options (see datagen.cli.build)
+    holdout: str = "hands"  # points: "values" also keeps every eval value multiset out of training
     levels: tuple = ()  # Sokoban: datagen.levels.LevelSource collections (train / eval variants)
 
     def __post_init__(self) -> None:
@@ -71,9 +73,13 @@ class BuildConfig:
         )
         for wording in self.wordings:
             if wording not in wordings:
+                other = "points" if self.task == "sokoban" else "sokoban"
+                theirs = points_templates if other == "points" else sokoban_templates
                 raise ValueError(
-                    f"unknown {self.task} wording {wording!r}; choose from {', '.join(wordings)}"
+                    f"unknown {self.task} wording {wording!r}; {self.task} has "
+                    f"{', '.join(wordings)} ({other}: {', '.join(theirs.WORDINGS)})"
                 )
+        self._check_plan()
         for legend in self.legends:
             if legend not in sokoban_templates.SYMBOL_LEGENDS:
                 raise ValueError(
@@ -95,6 +101,32 @@ class BuildConfig:
                     f"{', '.join(sorted(known))}"
                 )
 
+    def _check_plan(self) -> None:
+        """Options that contradict each other or ask for nothing: refused before any work."""
+        from datagen.leakage import HOLDOUTS
+
+        if self.train_size == 0 and self.eval_size == 0:
+            raise ValueError("nothing to build: --train-size and --eval-size are both 0")
+        if self.task == "points" and tuple(self.legends) != ("paper",):
+            raise ValueError("--legends applies to Sokoban only (the grid symbols)")
+        if self.task == "sokoban" and tuple(self.targets) != (24,):
+            raise ValueError("--targets applies to General Points only")
+        if self.holdout not in HOLDOUTS:
+            raise ValueError(f"holdout: one of {', '.join(HOLDOUTS)}, got {self.holdout!r}")
+        if self.task == "sokoban" and self.holdout != "hands":
+            raise ValueError("--holdout values applies to General Points only")
+        if self.cot is not None:
+            most = self.cot.get("max_samples", 1)
+            if self.cot.get("initial_samples", 1) > most:
+                raise ValueError(
+                    f"--initial-samples {self.cot['initial_samples']} exceeds --max-samples {most}"
+                )
+            if self.cot.get("keep", 1) > most:
+                raise ValueError(
+                    f"--keep {self.cot['keep']} accepted traces can never come from at most "
+                    f"--max-samples {most} samples per prompt"
+                )
+
     @property
     def prefix(self) -> str:
         return "diverse-" if self.diverse else ""
@@ -107,10 +139,12 @@ class BuildConfig:
         options = asdict(self)
         options.pop("workers")
         if self.cot is not None:
-            # Never record a secret; keep only the settings the chosen teacher uses.
-            cot = {k: v for k, v in self.cot.items() if k != "api_key"}
-            if cot["teacher"] != "openai":
-                cot.pop("base_url", None)
+            # Never record a secret; keep only the settings the chosen teacher uses. Server URLs
+            # (which may hold credentials) and engine parallelism say where and how fast the
+            # teacher ran, not what it wrote: out of the fingerprint (build.json["teacher"] and
+            # run.json record them, redacted).
+            skip = ("api_key", "base_url", "max_retries", "tensor_parallel_size")
+            cot = {k: v for k, v in self.cot.items() if k not in {*skip, "data_parallel_size"}}
             if cot["teacher"] == "search":
                 cot.pop("model", None)
             options["cot"] = cot
@@ -124,6 +158,7 @@ class BuildConfig:
             options.pop("max_moves")
         else:
             options.pop("targets")
+            options.pop("holdout")
         return options
 
 
@@ -193,8 +228,9 @@ def _sokoban_eval_rows(job: tuple[SokobanVariant, list[tuple[int, str]]]) -> lis
     ]
 
 
-def _sokoban_train_chunk(job: tuple[BuildConfig, int, frozenset[str]]) -> tuple[list[dict], int]:
+def _sokoban_train_chunk(job: tuple[BuildConfig, int, frozenset[tuple]]) -> tuple[list[dict], int]:
     """Rows of the levels start..start+CHUNK; returns (rows, levels skipped for leakage)."""
+    from datagen.leakage import sokoban_key
     from datagen.tasks import sokoban
     from datagen.templates.sokoban import draw_diverse_template, make_template
     from solvers.sokoban import generate_level
@@ -216,7 +252,7 @@ def _sokoban_train_chunk(job: tuple[BuildConfig, int, frozenset[str]]) -> tuple[
             )
 
         level_rows = sokoban.trajectory_rows(level, level_seed, template_for)
-        if any(row["instance"]["grid"] in eval_grids for row in level_rows):
+        if any(sokoban_key(row["instance"]["grid"]) in eval_grids for row in level_rows):
             skipped += 1
             continue
         rows.extend(level_rows)
@@ -241,6 +277,8 @@ def _points_eval_rows(job: tuple[int, PointsVariant, int]) -> list[dict]:
         think=True,
     )
     rows, seen = [], set()
+    if size == 0:  # --eval-size 0: no eval config, as for Sokoban
+        return rows
     for i in range(size * MAX_DRAWS_PER_ROW):
         if len(rows) == size:
             return rows
@@ -260,6 +298,7 @@ def _points_train_chunk(
     job: tuple[BuildConfig, int, frozenset[tuple]], rule: str | None = None
 ) -> tuple[list[dict], int]:
     """Training hands drawn uniformly (the study's training draw); diverse: under `rule`."""
+    from datagen.leakage import points_keys
     from datagen.tasks import points
     from datagen.templates.points import draw_diverse_template, make_template
     from solvers.points import FACE_RULES
@@ -280,7 +319,7 @@ def _points_train_chunk(
             template = make_template(
                 rule="all_10", faces=FACE_RULES["all_10"], wording=rng.choice(config.wordings)
             )
-        if points.leakage_keys(cards, template, target) & eval_keys:
+        if points_keys(cards, template, target, config.holdout) & eval_keys:
             skipped += 1
             continue
         row = points.make_row("train", cards, target, template, hand_seed)
@@ -408,18 +447,11 @@ def eval_rows(config: BuildConfig, workers: Workers) -> dict[str, list[dict]]:
     return {v.name: rows for v, rows in zip(variants, results, strict=True)}
 
 
-def _leakage_keys(task: str, rows: Iterable[dict]) -> set:
-    """What the rows pose: the start grid (Sokoban), the hand under its rules (points)."""
-    from datagen.tasks import points
+def _leakage_keys(task: str, rows: Iterable[dict], holdout: str = "hands") -> set:
+    """What the rows pose (datagen.leakage.row_keys): every state's puzzle, or the hand."""
+    from datagen.leakage import row_keys
 
-    if task == "sokoban":
-        return {row["instance"]["grid"] for row in rows}
-    keys: set = set()
-    for row in rows:
-        keys |= points.leakage_keys(
-            row["instance"]["cards"], row["template"], row["instance"]["target"]
-        )
-    return keys
+    return row_keys(task, rows, holdout)
 
 
 def with_think(row: dict, think: bool) -> dict:
@@ -446,6 +478,7 @@ def sft_row(row: dict, completion: str) -> dict:
 
 def build_task(config: BuildConfig, work_dir: Path | None = None, console: Any = None) -> TaskBuild:
     """All rows of one task, checked for leakage (nothing written yet)."""
+    from datagen.leakage import leakage_record
     from datagen.tasks import get_task
 
     start = time.perf_counter()
@@ -458,7 +491,7 @@ def build_task(config: BuildConfig, work_dir: Path | None = None, console: Any =
         from_levels, levels_report = collection_eval(config, workers)
         evaluation.update(from_levels)
         progress.update(step, total=1, completed=1)
-        exclude = frozenset(_leakage_keys(config.task, chain(*evaluation.values())))
+        exclude = frozenset(_leakage_keys(config.task, chain(*evaluation.values()), config.holdout))
 
         step = progress.add_task(f"{config.task}: training rows", total=config.train_size)
         chunk_fn = _sokoban_train_chunk if config.task == "sokoban" else _points_train_chunk
@@ -475,20 +508,14 @@ def build_task(config: BuildConfig, work_dir: Path | None = None, console: Any =
                 chunk_fn, config, exclude, workers, lambda n: progress.update(step, completed=n)
             )
 
-    overlaps = len(_leakage_keys(config.task, train) & exclude)
+    overlaps = len(_leakage_keys(config.task, train, config.holdout) & exclude)
     if overlaps:  # the filter above makes this impossible; the check proves it on every build
         raise BuildError(f"{config.task}: {overlaps} evaluation instances leaked into training")
     from datagen.levels import warn
 
     warn(console, levels_report)
     result = TaskBuild(config, levels=levels_report)
-    result.leakage = {
-        "checked": True,
-        "overlaps": overlaps,
-        "key": "start grid" if config.task == "sokoban" else "hand + face rule (shown and scored)",
-        "eval_instances": len(exclude),
-        **counts,
-    }
+    result.leakage = leakage_record(config, evaluation, train, overlaps, len(exclude), counts)
     # The study's Sokoban diverse answer-only rows kept the think instruction, with an empty
     # thought as the target (`</think> <answer> w </answer>` after the `<think>` prefill:
     # create_ultra_mixed_dataset.py); every other answer-only set has the answer-only ending.
@@ -505,10 +532,17 @@ def build_task(config: BuildConfig, work_dir: Path | None = None, console: Any =
         result.configs[f"{config.prefix}cot"] = {"train": accepted}
         if config.cot.get("preference"):
             result.configs[f"{config.prefix}cot-preference"] = {"train": pairs}
-        if not accepted and console is not None:
-            console.print(
-                f"[yellow]{config.task}: the teacher had no accepted trace; the cot config is "
-                "left out (reasons in rejected.jsonl)[/]"
+        if not accepted:  # a CoT build without a single trace is a failed build
+            from teachers import write_jsonl
+
+            where = write_jsonl(
+                (work_dir or Path(".datagen-work") / config.task) / "rejected.jsonl", rejected
+            )
+            reasons = ", ".join(f"{k} {v}" for k, v in stats["rejections"].items())
+            raise BuildError(
+                f"{config.task}: the teacher had no accepted trace in {stats['samples']} samples "
+                f"({reasons or 'none drawn'}); check --model and the sampling options, the "
+                f"rejected samples are in {where}"
             )
         result.rejected = rejected
         result.teacher = stats
@@ -563,7 +597,7 @@ def write_task(result: TaskBuild, task_dir: Path) -> dict:
     from datagen.cards import write_card
     from datagen.figures.cards import write_card_figures
     from datagen.stats import split_stats
-    from datagen.versioning import dataset_version, fingerprint
+    from datagen.versioning import dataset_version, file_digests, fingerprint
 
     config = result.config
     # An empty split has no schema to write (e.g. a teacher whose traces were all rejected).
@@ -580,7 +614,11 @@ def write_task(result: TaskBuild, task_dir: Path) -> dict:
 
         write_jsonl(task_dir / "rejected.jsonl", result.rejected)
     options = config.data_options()
-    digest = fingerprint(options)
+    # The fingerprint names the content: the options and the bytes of every data file.
+    files = file_digests(
+        task_dir, [p.relative_to(task_dir).as_posix() for p in task_dir.glob("data/*/*.parquet")]
+    )
+    digest = fingerprint(options, files)
     info = {
         "task": config.task,
         "version": __version__,
@@ -600,6 +638,7 @@ def write_task(result: TaskBuild, task_dir: Path) -> dict:
             for name, splits in result.configs.items()
         },
         "leakage": result.leakage,
+        "files": files,
         "created_by": f"datagen {__version__}",
     }
     if result.levels:
@@ -617,35 +656,40 @@ def write_task(result: TaskBuild, task_dir: Path) -> dict:
 def build(
     configs: list[BuildConfig], out: Path, overwrite: bool = False, console: Any = None
 ) -> dict[str, dict]:
-    """Build every task into `out`, atomically: a killed build leaves no folder that looks done.
+    """Build every task into `out`; a killed build leaves no folder that looks done.
 
-    Rows are written to a hidden sibling folder that replaces `out` at the very end. The CoT
-    cache lives in another sibling (`.<name>.work/`), which survives a kill so that the same
-    command resumes.
+    Rows are written to a staging folder (`datagen.folders`: beside `out`, or inside an
+    existing `out`, e.g. an empty mount point) that is installed at the very end; a failed
+    install keeps the finished build and says where it is. `--overwrite` replaces only an
+    earlier build. The CoT cache lives in `.<name>.work/` beside `out` (inside it when the
+    parent is read-only), which survives a kill so that the same command resumes.
     """
     from datagen.figures.style import preload
+    from datagen.folders import FolderError, check_output, install, staging_dir, work_dir
 
     preload()  # matplotlib loads while the workers generate; the card figures need it at the end
     out = out.resolve()
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not overwrite:
-        raise BuildError(f"{out} exists and is not empty; pass --overwrite to replace it")
-    partial = out.parent / f".{out.name}.partial"
-    work = out.parent / f".{out.name}.work"
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
+    try:
+        check_output(out, overwrite)
+        staging = staging_dir(out)
+    except FolderError as error:
+        raise BuildError(str(error)) from None
+    work = work_dir(out)
     infos = {}
     try:
         for config in configs:
             result = build_task(config, work / config.task, console)
-            infos[config.task] = write_task(result, partial / config.task)
-        if out.exists():
-            trash = out.parent / f".{out.name}.old"
-            shutil.rmtree(trash, ignore_errors=True)
-            out.rename(trash)
-            partial.rename(out)
-            shutil.rmtree(trash)
-        else:
-            partial.rename(out)
-    finally:
-        shutil.rmtree(partial, ignore_errors=True)
+            try:
+                infos[config.task] = write_task(result, staging / config.task)
+            except OSError as error:
+                raise BuildError(
+                    f"cannot write {staging / config.task}: {error.strerror or error}"
+                ) from None
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    try:
+        install(staging, out)
+    except FolderError as error:
+        raise BuildError(str(error)) from None
     return infos

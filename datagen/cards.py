@@ -26,6 +26,26 @@ from typing import Any
 
 import yaml
 
+from datagen.folder_data import (  # re-exported: cards.CardError, cards.read_rows, ...
+    CardError,
+    check_digests,
+    dataset_info_header,
+    parquet_info,
+    read_rows,
+)
+
+__all__ = [
+    "CardError",
+    "check_files",
+    "load_build",
+    "parquet_files",
+    "parquet_info",
+    "read_rows",
+    "render_card",
+    "task_dirs",
+    "write_card",
+]
+
 TEMPLATE_DIR = Path(__file__).resolve().parent.parent / "cards"
 CARD_NAME = "README.md"
 BUILD_NAME = "build.json"
@@ -50,10 +70,6 @@ _SAMPLE_CHARS = 1500
 _CELL_CHARS = 120
 
 
-class CardError(ValueError):
-    """The folder cannot be described: no build.json, or build.json and data/ disagree."""
-
-
 def load_build(task_dir: Path) -> dict[str, Any]:
     """Read and check `task_dir/build.json`."""
     path = Path(task_dir) / BUILD_NAME
@@ -61,11 +77,16 @@ def load_build(task_dir: Path) -> dict[str, Any]:
         raise CardError(f"{path} not found: is {task_dir} a folder written by `datagen build`?")
     try:
         build = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as error:
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise CardError(f"{path} is not valid JSON: {error}") from None
+    if not isinstance(build, dict):
+        raise CardError(f"{path} is not a JSON object: is it a folder written by `datagen build`?")
     missing = [key for key in _REQUIRED_KEYS if key not in build]
     if missing:
         raise CardError(f"{path} lacks {', '.join(missing)}")
+    configs = build["configs"]
+    if not isinstance(configs, dict) or not all(isinstance(v, dict) for v in configs.values()):
+        raise CardError(f"{path}: `configs` must map every config to its splits' row counts")
     return build
 
 
@@ -86,14 +107,29 @@ def parquet_files(task_dir: Path) -> dict[str, dict[str, list[str]]]:
 def check_files(
     task_dir: Path, build: Mapping[str, Any], files: Mapping[str, Mapping[str, list[str]]]
 ) -> None:
-    """Raise CardError when build.json names a config/split that has no parquet file."""
+    """Raise CardError unless the data files are the ones build.json describes.
+
+    Every config/split of build.json needs its parquet files, each readable (a truncated file
+    has no footer), with the recorded number of rows; a build that recorded the sha256 of its
+    files (`build.json["files"]`) must match them byte for byte.
+    """
+    task_dir = Path(task_dir)
     for config, splits in build["configs"].items():
-        for split in splits:
+        for split, rows in splits.items():
             if split not in files.get(config, {}):
                 raise CardError(
-                    f"build.json lists {config}/{split} but {Path(task_dir)}/data/{config}/ "
+                    f"build.json lists {config}/{split} but {task_dir}/data/{config}/ "
                     f"has no {split}-*.parquet"
                 )
+            found = sum(
+                parquet_info(task_dir / rel)["num_examples"] for rel in files[config][split]
+            )
+            if isinstance(rows, int) and found != rows:
+                raise CardError(
+                    f"{task_dir}/data/{config}/{split}: {found} rows, build.json says {rows}; "
+                    "rebuild the folder (or pull it again)"
+                )
+    check_digests(task_dir, build, files)
 
 
 def task_dirs(path: Path) -> list[Path]:
@@ -120,15 +156,35 @@ def _split_order(build: Mapping[str, Any], config: str, splits: Iterable[str]) -
     return [s for s in declared if s in splits] + sorted(s for s in splits if s not in declared)
 
 
+def _in_order(build: Mapping[str, Any], files: Mapping[str, Mapping[str, list[str]]]) -> dict:
+    """`files` with each config's splits in build.json's order."""
+    return {
+        config: {split: splits[split] for split in _split_order(build, config, splits)}
+        for config, splits in files.items()
+    }
+
+
 def configs_header(build: Mapping[str, Any], files: Mapping[str, Mapping[str, list[str]]]) -> list:
-    """The `configs` entry of the YAML header: every config, every split, every file."""
+    """The `configs` entry of the YAML header: every config, every split, every file.
+
+    Each config's `description` names the dataset version (package version + content
+    fingerprint): `datasets` hashes the builder configs into its cache key of a local folder,
+    so a folder with other content is never served another build's cached rows.
+    """
     entries = []
     for config, splits in files.items():
         data_files = [
             {"split": split, "path": splits[split] if len(splits[split]) > 1 else splits[split][0]}
             for split in _split_order(build, config, splits)
         ]
-        entries.append({"config_name": config, "data_files": data_files})
+        entries.append(
+            {
+                "config_name": config,
+                "data_files": data_files,
+                "description": f"{build['task']} {config}, dataset version "
+                f"{build['dataset_version']}",
+            }
+        )
     return entries
 
 
@@ -315,13 +371,14 @@ def _provenance(build: Mapping[str, Any], task_dir: Path, files) -> str:
             [
                 ["package", f"sft-myth-datagen {build['version']}"],
                 ["dataset version", build["dataset_version"]],
-                ["fingerprint", f"{build['fingerprint']} (sha256 of the resolved options, 16 hex)"],
+                ["fingerprint", f"{build['fingerprint']} ({_fingerprint_meaning(build)}, 16 hex)"],
                 ["release", _release_text(build)],
                 ["created by", build.get("created_by", "—")],
             ],
         ),
         "Rebuild these exact rows with the same package version and the options below; the "
-        "fingerprint of the rebuilt folder must match.",
+        "fingerprint of the rebuilt folder must match (except where a sampling teacher wrote "
+        "the traces: other samples are other content, hence another fingerprint).",
         "### Seeds",
         _fence(json.dumps(build.get("seeds", {}), indent=2, ensure_ascii=False), "json"),
         "### Generator, solver and template options",
@@ -351,9 +408,42 @@ def _provenance(build: Mapping[str, Any], task_dir: Path, files) -> str:
     leakage = build.get("leakage")
     if leakage:
         parts.append(_table(["figure", "value"], [[f"`{k}`", v] for k, v in _flatten(leakage)]))
+        if isinstance(leakage.get("arithmetic"), Mapping):
+            parts.append(_arithmetic_text(leakage))
     else:
         parts.append("No leakage check recorded.")
     return "\n\n".join(parts)
+
+
+def _fingerprint_meaning(build: Mapping[str, Any]) -> str:
+    if build.get("files"):
+        return "sha256 of the resolved options and of every data file"
+    return "sha256 of the resolved options"
+
+
+def _arithmetic_text(leakage: Mapping[str, Any]) -> str:
+    """What the points arithmetic overlap means, with the variants' shares in one line."""
+    per_variant = leakage["arithmetic"].get("per_variant") or {}
+    shares = ", ".join(
+        f"`{name}` {100 * figures.get('share', 0):.0f}%" for name, figures in per_variant.items()
+    )
+    holdout = leakage.get("holdout")
+    text = (
+        "No evaluation hand is a training hand (under the rule shown or scored), but with 715 "
+        "multisets of four values in 1..10 many evaluation hands pose the same arithmetic (the "
+        "same values and target, e.g. `8 J 5 9` under J=8 and `5 9 8 8`) as some training row. "
+        f"Share of evaluation hands whose arithmetic training poses: {shares or '—'}."
+    )
+    if isinstance(holdout, Mapping):
+        text += (
+            f" This build held every evaluation value multiset out of training (`--holdout "
+            f"values`), which removed {holdout.get('held_out')} of the "
+            f"{holdout.get('train_space')} value multisets training could draw "
+            f"({100 * holdout.get('share_of_train_space', 0):.1f}%)."
+        )
+    else:
+        text += " Build with `--holdout values` to keep every evaluation multiset out of training."
+    return text
 
 
 def _stats(build: Mapping[str, Any], files: Mapping[str, Mapping[str, list[str]]]) -> str:
@@ -540,6 +630,11 @@ def render_card(task_dir: Path) -> str:
     values = {
         "size_category": size_category(total),
         "configs_yaml": yaml.safe_dump(header, sort_keys=False, allow_unicode=True).rstrip("\n"),
+        "dataset_info_yaml": yaml.safe_dump(
+            dataset_info_header(task_dir, _in_order(build, files)),
+            sort_keys=False,
+            allow_unicode=True,
+        ).rstrip("\n"),
         "dataset_version": build["dataset_version"],
         "tag": tag,
         "fingerprint": build["fingerprint"],
@@ -552,6 +647,10 @@ def render_card(task_dir: Path) -> str:
         "citation": (TEMPLATE_DIR / "citation.bib").read_text(encoding="utf-8").strip(),
         "limitations": _limitations(build, files),
     }
+    if "source" in build:  # imported by `datagen import`: where the rows came from, the audit
+        from datagen.importers.card import import_section
+
+        values["provenance"] = import_section(build) + "\n\n" + values["provenance"]
     card = Template(_template_path(build["task"]).read_text(encoding="utf-8")).substitute(values)
     # Fail here rather than on the Hub: the header must parse and list exactly our files.
     listed = header_files(read_header(card))
@@ -562,7 +661,20 @@ def render_card(task_dir: Path) -> str:
 
 
 def write_card(task_dir: Path) -> Path:
-    """Render the card of `task_dir` and write it to `task_dir/README.md`; return that path."""
+    """Render the card of `task_dir` and write it to `task_dir/README.md`; return that path.
+
+    The file is replaced in one rename: a crash never leaves half a card.
+    """
     path = Path(task_dir) / CARD_NAME
-    path.write_text(render_card(Path(task_dir)), encoding="utf-8")
+    write_text_atomic(path, render_card(Path(task_dir)))
     return path
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    """Write `text` (UTF-8) to a temporary sibling, then rename it onto `path`."""
+    import os
+
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)

@@ -20,8 +20,11 @@ def _teacher_config(options: dict) -> Any:
     return TeacherConfig(
         backend=options["teacher"],
         model=None if search else options["model"],
-        base_url=options["base_url"],
+        base_url=options["base_url"] if options["teacher"] == "openai" else None,
         api_key=options["api_key"],
+        max_retries=options.get("max_retries", 6),
+        tensor_parallel_size=options.get("tensor_parallel_size", 1),
+        data_parallel_size=options.get("data_parallel_size", 1),
     )
 
 

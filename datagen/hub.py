@@ -29,7 +29,6 @@ import os
 import re
 import shutil
 import sys
-import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -38,6 +37,15 @@ from typing import Any
 import click
 
 from datagen import cards
+from datagen.folders import (
+    TASK_ENTRIES,
+    FolderError,
+    check_not_interrupted,
+    install,
+    is_empty,
+    own_entry,
+    staging_dir,
+)
 from datagen.versioning import (
     check_version,
     is_fingerprint,
@@ -49,7 +57,8 @@ from datagen.versioning import fingerprint as compute_fingerprint
 
 REPO_TYPE = "dataset"
 # What a release holds; anything else in the folder (caches, notes) stays local.
-RELEASE_FILES = [cards.CARD_NAME, cards.BUILD_NAME, "data/**", "figures/*.png"]
+# audit.json: imported folders; figures: the card's pictures.
+RELEASE_FILES = [cards.CARD_NAME, cards.BUILD_NAME, "audit.json", "data/**", "figures/*.png"]
 # Written into a pulled folder so that a later pull may replace it (and nothing else).
 PULL_MARKER = Path(".cache") / "datagen-pull.json"
 _REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")
@@ -217,8 +226,19 @@ def _remote_build(api: Any, repo_id: str, revision: str) -> dict[str, Any] | Non
     except EntryNotFoundError:
         return None
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except json.JSONDecodeError:
+        remote = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return remote if isinstance(remote, dict) else None
+
+
+def _expected_fingerprint(build: dict[str, Any]) -> str | None:
+    """The fingerprint build.json's options (and recorded file digests) give; None if they
+    cannot be hashed (a hand-edited build.json)."""
+    files = build.get("files")
+    try:
+        return compute_fingerprint(build["options"], files if isinstance(files, dict) else None)
+    except (TypeError, ValueError):
         return None
 
 
@@ -241,20 +261,23 @@ def push(
     parse_repo_spec(repo_id)
     if "@" in repo_id:
         raise HubError(f"--repo takes OWNER/NAME without a revision, got {repo_id!r}")
+    # Everything about the folder is checked here, before the first network call: a corrupted
+    # folder must not create a repo, and its error must say what is wrong with the folder.
     try:
         build = cards.load_build(task_dir)
         cards.check_files(task_dir, build, cards.parquet_files(task_dir))
         version = check_version(version or build["version"])
+        cards.render_card(task_dir)  # the card is re-rendered below: it must render now
     except ValueError as error:  # CardError and bad versions
         raise HubError(str(error)) from None
     fingerprint, dataset_version = build["fingerprint"], build["dataset_version"]
     if not is_fingerprint(fingerprint):
         raise HubError(f"{task_dir}/build.json has a malformed fingerprint {fingerprint!r}")
-    if "options" in build and compute_fingerprint(build["options"]) != fingerprint:
+    if "options" in build and _expected_fingerprint(build) != fingerprint:
         # "Same fingerprint, same build" only holds if nobody edited the options afterwards.
         raise HubError(
-            f"{task_dir}/build.json: fingerprint {fingerprint} does not match its options; "
-            "rebuild the folder with `datagen build`"
+            f"{task_dir}/build.json: fingerprint {fingerprint} does not match its options and "
+            "data files; rebuild the folder with `datagen build`"
         )
     if dataset_version != f"{build['version']}+{fingerprint}":
         raise HubError(
@@ -295,8 +318,8 @@ def push(
     }
     try:
         build["release"] = {"repo": repo_id, "tag": tag, "version": version}
-        (task_dir / cards.BUILD_NAME).write_text(
-            json.dumps(build, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        cards.write_text_atomic(
+            task_dir / cards.BUILD_NAME, json.dumps(build, indent=2, ensure_ascii=False) + "\n"
         )
         cards.write_card(task_dir)
         _log(f"pushing {task_dir} ({dataset_version}) to {repo_id} as {tag}")
@@ -383,7 +406,8 @@ def pull(
 
     `out` must not exist, be empty, or hold an earlier pull (which is replaced only once the
     new download is complete). The result is a build folder: `datagen eval --data out`,
-    `datagen show out` and the trainer read it like the output of `datagen build`.
+    `datagen show out` and the trainer read it like the output of `datagen build`. A repo that
+    is not a datagen build is handed to `datagen.importers`; then `out/<task>` is returned.
     """
     repo_id, at_revision = parse_repo_spec(spec)
     if revision and at_revision and revision != at_revision:
@@ -392,24 +416,50 @@ def pull(
         )
     revision = revision or at_revision
     out = Path(out)
-    earlier_pull = (out / PULL_MARKER).is_file()
-    if out.exists() and (not out.is_dir() or any(out.iterdir())) and not earlier_pull:
+    if out.exists() and not (out.is_dir() and (is_empty(out) or _earlier_pull(out))):
         raise HubError(f"{out} exists and is not an earlier pull: choose a new --out folder")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.pull-", dir=out.parent))
+    try:
+        if out.is_dir():
+            check_not_interrupted(out)
+        # Inside `out` when it exists (an empty mount point cannot be renamed onto).
+        staging = staging_dir(out, sibling_name=f".{out.name}.pull")
+    except FolderError as error:
+        raise HubError(str(error)) from None
     try:
         _download(repo_id, revision, local_dir=staging, token=token, api=api)
+        if not (staging / cards.BUILD_NAME).is_file() and any(staging.glob("**/*.parquet")):
+            # Parquet but no build (e.g. the study's own datasets): the importer reads it.
+            from datagen.importers import import_snapshot
+
+            task_dir = import_snapshot(staging, out, repo_id, revision)
+            shutil.rmtree(staging, ignore_errors=True)  # the snapshot, once its rows are read
+            marker = out / PULL_MARKER
+            marker.parent.mkdir(parents=True, exist_ok=True)
+            marker.write_text(json.dumps({"repo": repo_id, "revision": revision}) + "\n")
+            return task_dir
         _check_folder(staging, f"{repo_id}@{revision or 'main'}")
         marker = staging / PULL_MARKER
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(json.dumps({"repo": repo_id, "revision": revision}) + "\n")
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    try:
+        install(staging, out)
+    except FolderError as error:
+        raise HubError(str(error)) from None
     return out
+
+
+def _earlier_pull(out: Path) -> bool:
+    """A folder that `pull` wrote and nobody added files to (those would be deleted)."""
+    if not (out / PULL_MARKER).is_file():
+        return False
+
+    def pulled(p: Path) -> bool:  # a build's files, or the task folder an import wrote
+        return p.name in TASK_ENTRIES or (p.is_dir() and (p / cards.BUILD_NAME).is_file())
+
+    return all(own_entry(p) or pulled(p) for p in out.iterdir())
 
 
 def resolve_data(

@@ -3,8 +3,10 @@
 A dataset's version is the package's semantic version plus the fingerprint of the build:
 ``dataset_version("0.1.0", "3f2a9c0d1e2b4a56") == "0.1.0+3f2a9c0d1e2b4a56"`` (semver build
 metadata). The fingerprint is the first 16 hex digits of the sha256 of the canonical JSON of the
-resolved build options, so two builds with the same options (and the same package version) hold
-the same rows. A Hub release is the git tag ``v<X.Y.Z>``: by default the package version, or a
+resolved build options and of the sha256 of every data file (`file_digests`): it names the
+content, so two builds with other rows (a sampling teacher, an edited file) never share it, and a
+byte-identical rebuild gets the same one. Without files (hand-made folders) it covers the
+options alone. A Hub release is the git tag ``v<X.Y.Z>``: by default the package version, or a
 new version given to ``datagen push --version``.
 
 Rules the rest of the package relies on:
@@ -28,7 +30,7 @@ import math
 import re
 import sys
 from collections.abc import Iterable, Mapping
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 
 FINGERPRINT_LENGTH = 16
@@ -88,12 +90,41 @@ def canonical_json(options: Mapping[str, Any]) -> str:
     )
 
 
-def fingerprint(options: Mapping[str, Any]) -> str:
-    """First 16 hex digits of the sha256 of the canonical JSON of the resolved build options."""
+def fingerprint(options: Mapping[str, Any], files: Mapping[str, str] | None = None) -> str:
+    """First 16 hex digits of the sha256 of the canonical JSON of the resolved build options,
+    or, given the data files' digests ({relative path: sha256}), of {"options", "files"}."""
     if not isinstance(options, Mapping):
         raise TypeError(f"options must be a mapping, got {type(options).__name__}")
-    digest = hashlib.sha256(canonical_json(options).encode("utf-8")).hexdigest()
-    return digest[:FINGERPRINT_LENGTH]
+    if files is not None:
+        if not isinstance(files, Mapping) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in files.items()
+        ):
+            raise TypeError("files must map relative paths to sha256 hex digests")
+        # NON_DATA_OPTIONS filtering must not touch file names: hash the options' canonical
+        # form next to the files, not a merged mapping.
+        text = json.dumps(
+            {"files": dict(sorted(files.items())), "options": canonical(options)},
+            sort_keys=True,
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
+    else:
+        text = canonical_json(options)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:FINGERPRINT_LENGTH]
+
+
+def file_digest(path: Path) -> str:
+    """sha256 hex digest of a file's bytes, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_digests(root: Path, paths: Iterable[str]) -> dict[str, str]:
+    """{path relative to root (POSIX): sha256} for the given relative paths, sorted."""
+    return {rel: file_digest(Path(root) / rel) for rel in sorted(paths)}
 
 
 def is_fingerprint(text: str) -> bool:

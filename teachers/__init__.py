@@ -7,10 +7,11 @@
 Backends: `vllm` (in-process vllm.LLM), `openai` (any OpenAI-compatible server, e.g.
 `vllm serve Qwen/Qwen3-8B --reasoning-parser qwen3`), `search` (traces written from the exact
 solvers' search; no GPU). Heavy libraries are imported only by the backend that needs them.
+Each backend joins the registry with `@register_backend(name)` (teachers.base); `backends()`
+lists them. The openai teacher takes several `base_url`s: a fleet of servers (teachers.fleet).
 """
 
 from teachers.base import (
-    BACKENDS,
     DEFAULT_MODEL,
     Sample,
     SampleRequest,
@@ -18,15 +19,17 @@ from teachers.base import (
     Teacher,
     TeacherConfig,
     TeacherError,
+    backends,
     check_backend,
     make_teacher,
+    redact_url,
+    register_backend,
     sample_seed,
     split_thinking,
 )
 from teachers.rejection import RejectionResult, SampleCache, rejection_sample, write_jsonl
 
 __all__ = [
-    "BACKENDS",
     "DEFAULT_MODEL",
     "RejectionResult",
     "Sample",
@@ -36,8 +39,11 @@ __all__ = [
     "Teacher",
     "TeacherConfig",
     "TeacherError",
+    "backends",
     "check_backend",
     "make_teacher",
+    "redact_url",
+    "register_backend",
     "rejection_sample",
     "sample_seed",
     "split_thinking",

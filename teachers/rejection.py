@@ -23,7 +23,6 @@ command reads back what it had, draws only what is missing, and ends with the sa
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -41,8 +40,7 @@ from teachers.base import (
     messages_digest,
     sample_seed,
 )
-
-CACHE_VERSION = 1
+from teachers.cache import SampleCache, cache_key
 
 
 @dataclass
@@ -51,78 +49,6 @@ class RejectionResult:
     rejected: list[dict]
     stats: dict[str, Any]
     pairs: list[dict] = field(default_factory=list)
-
-
-def cache_key(teacher: Teacher, sampling: SamplingConfig) -> str:
-    """16 hex chars naming the cache file: the model and every sampling setting."""
-    blob = json.dumps(
-        {
-            "v": CACHE_VERSION,
-            "backend": teacher.backend,
-            "model": teacher.model,
-            "sampling": sampling.to_dict(),
-        },
-        sort_keys=True,
-    )
-    return hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-
-class SampleCache:
-    """An append-only JSONL file of raw samples, indexed by (prompt id, digest, index).
-
-    A torn last line (a kill in the middle of a write) is cut off when the file is opened, so
-    that later appends start on a fresh line.
-    """
-
-    def __init__(self, path: Path):
-        self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.entries: dict[tuple[str, str, int], Sample] = {}
-        self._repair_and_load()
-        self._fh = self.path.open("a", encoding="utf-8")
-
-    def _repair_and_load(self) -> None:
-        if not self.path.exists():
-            return
-        data = self.path.read_bytes()
-        if data and not data.endswith(b"\n"):
-            cut = data.rfind(b"\n") + 1
-            with self.path.open("r+b") as fh:
-                fh.truncate(cut)
-            data = data[:cut]
-        for line in data.decode("utf-8").splitlines():
-            try:
-                rec = json.loads(line)
-                sample = Sample(**rec["sample"])
-                key = (rec["prompt_id"], rec["digest"], int(rec["index"]))
-            except (ValueError, KeyError, TypeError):
-                continue  # a damaged line costs one re-sample, never the build
-            self.entries[key] = sample
-
-    def get(self, prompt_id: str, digest: str, index: int) -> Sample | None:
-        return self.entries.get((prompt_id, digest, index))
-
-    def append(self, prompt_id: str, digest: str, index: int, seed: int, sample: Sample) -> None:
-        rec = {
-            "prompt_id": prompt_id,
-            "digest": digest,
-            "index": index,
-            "seed": seed,
-            "sample": sample.to_dict(),
-        }
-        # One write of one whole line, flushed: the OS has it even if this process is killed.
-        self._fh.write(json.dumps(rec, ensure_ascii=False) + "\n")
-        self._fh.flush()
-        self.entries[(prompt_id, digest, index)] = sample
-
-    def sync(self) -> None:
-        self._fh.flush()
-        os.fsync(self._fh.fileno())
-
-    def close(self) -> None:
-        if not self._fh.closed:
-            self.sync()
-            self._fh.close()
 
 
 @dataclass
@@ -445,8 +371,10 @@ def _write_index(cache_dir: Path, key: str, teacher: Teacher, sampling: Sampling
     """cache_dir/index.json: which model and settings each samples-<key>.jsonl holds."""
     path = cache_dir / "index.json"
     try:
-        index = json.loads(path.read_text())
+        index = json.loads(path.read_bytes().decode("utf-8"))
     except (OSError, ValueError):
+        index = {}
+    if not isinstance(index, dict):
         index = {}
     if key in index:
         return

@@ -25,13 +25,14 @@ from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
-from teachers.base import Sample, SampleRequest, SamplingConfig, TeacherConfig
+from teachers.base import Sample, SampleRequest, SamplingConfig, TeacherConfig, register_backend
 
 DIRECTION = {"u": "up", "d": "down", "l": "left", "r": "right"}
 BASE_WORDS = {"u": "Up", "d": "Down", "l": "Left", "r": "Right"}
 DELTA = {"u": (-1, 0), "d": (1, 0), "l": (0, -1), "r": (0, 1)}
 
 
+@register_backend("search")
 class SearchTeacher:
     backend = "search"
     first_round = 1  # correct by construction: one sample per prompt is enough

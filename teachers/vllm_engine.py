@@ -12,6 +12,12 @@ Where it runs: on a GPU build of vLLM the engine needs a CUDA GPU; with none (or
 wheel (how `make test-vllm` exercises this backend) or `VLLM_TARGET_DEVICE=cpu`, and
 `TeacherConfig(device="cpu")` asks for one explicitly. The engine itself is started lazily, on
 the first `generate`, so that the check costs nothing.
+
+Parallelism: `--tensor-parallel-size N` shards the model over N GPUs (`LLM(tensor_parallel_size=
+N)`). `--data-parallel-size` is recorded and passed too, but vLLM's in-process `LLM` refuses
+more than one replica per process ("not supported for single-process usage and may hang"), so
+a size above 1 fails at once with a one-line pointer to what vLLM does support: `vllm serve
+--data-parallel-size N`, or N servers given as a fleet (`--teacher openai --base-url` repeated).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from teachers.base import (
     SamplingConfig,
     TeacherConfig,
     TeacherError,
+    register_backend,
     split_thinking,
 )
 
@@ -69,13 +76,31 @@ def check_available(device: str = "auto") -> str:
     return "cuda"
 
 
+def check_parallel(tensor_parallel_size: int, data_parallel_size: int) -> None:
+    """TeacherError (one line) for a data-parallel size that vLLM's `LLM` refuses in-process."""
+    if data_parallel_size > 1:
+        raise TeacherError(
+            f"data parallel size {data_parallel_size}: vLLM's in-process engine runs one replica "
+            f"per process; run `vllm serve MODEL --tensor-parallel-size {tensor_parallel_size} "
+            f"--data-parallel-size {data_parallel_size}` and use --teacher openai --base-url URL "
+            "(or one server per replica, each given with --base-url)"
+        )
+
+
+@register_backend("vllm")
 class VLLMTeacher:
     backend = "vllm"
+
+    @staticmethod
+    def check(config: TeacherConfig) -> None:
+        check_available(config.device)
+        check_parallel(config.tensor_parallel_size, config.data_parallel_size)
 
     def __init__(self, config: TeacherConfig):
         self.config = config
         self.model = config.model_name
         self.device = check_available(config.device)
+        check_parallel(config.tensor_parallel_size, config.data_parallel_size)
         self._llm = None
 
     def info(self) -> dict[str, Any]:
@@ -87,6 +112,8 @@ class VLLMTeacher:
             "device": self.device,
             "vllm": getattr(vllm, "__version__", "unknown"),
             "gpu_memory_utilization": self.config.gpu_memory_utilization,
+            "tensor_parallel_size": self.config.tensor_parallel_size,
+            "data_parallel_size": self.config.data_parallel_size,
         }
 
     def engine(self):
@@ -97,6 +124,8 @@ class VLLMTeacher:
                 "model": self.model,
                 "seed": 0,
                 "gpu_memory_utilization": self.config.gpu_memory_utilization,
+                "tensor_parallel_size": self.config.tensor_parallel_size,
+                "data_parallel_size": self.config.data_parallel_size,
             }
             if self.config.max_model_len:
                 kwargs["max_model_len"] = self.config.max_model_len

@@ -244,7 +244,8 @@ def test_a_real_build_gets_a_card_that_lists_every_file(tmp_path: Path) -> None:
     assert "all_5_fake" in build["configs"]["eval"]
     assert DatasetCard(text).data.to_dict()["pretty_name"].startswith("General Points")
     assert build["dataset_version"] in text and "arXiv:2510.00237" in text
-    assert build["dataset_version"] == f"{build['version']}+{fingerprint(build['options'])}"
+    fp = fingerprint(build["options"], build["files"])
+    assert build["dataset_version"] == f"{build['version']}+{fp}"
 
     (task_dir / "README.md").unlink()
     result = CliRunner().invoke(main, ["card", str(out)])
@@ -287,3 +288,68 @@ def test_cot_build_shows_teacher_sampling_acceptance_and_clips_long_traces(
     assert "more characters)" in card
     assert "step " * 2000 not in card
     assert "diverse-cot" in cards.read_header(card)["configs"][1]["config_name"]
+
+
+def test_header_dataset_info_matches_the_parquet_files(task_dir: Path) -> None:
+    import pyarrow.parquet as pq
+
+    header = cards.read_header(cards.render_card(task_dir))
+    infos = {info["config_name"]: info for info in header["dataset_info"]}
+    assert list(infos) == ["answer-only", "rl", "eval"]
+    for info in infos.values():
+        config_dir = task_dir / "data" / info["config_name"]
+        for split in info["splits"]:
+            meta = pq.read_metadata(config_dir / f"{split['name']}-00000-of-00001.parquet")
+            assert split["num_examples"] == meta.num_rows
+            assert split["num_bytes"] > 0
+        sizes = sum(p.stat().st_size for p in config_dir.glob("*.parquet"))
+        assert info["download_size"] == sizes
+        assert info["dataset_size"] == sum(s["num_bytes"] for s in info["splits"])
+    build = json.loads((task_dir / "build.json").read_text())
+    for entry in header["configs"]:  # the cache key of `datasets` covers the dataset version
+        assert build["dataset_version"] in entry["description"]
+
+
+def test_truncated_changed_or_short_files_are_errors(task_dir: Path) -> None:
+    from datagen.versioning import file_digests
+
+    simple = task_dir / "data" / "eval" / "simple-00000-of-00001.parquet"
+    good = simple.read_bytes()
+    simple.write_bytes(good[: len(good) // 2])
+    with pytest.raises(cards.CardError, match="not a readable parquet file"):
+        cards.render_card(task_dir)
+    simple.write_bytes(good)
+    # A file with fewer rows than build.json records.
+    rows = pq.read_table(simple).to_pylist()
+    _write(simple, rows[:1])
+    with pytest.raises(cards.CardError, match=r"1 rows, build\.json says 2"):
+        cards.render_card(task_dir)
+    _write(simple, rows)
+    # With recorded digests, any other bytes (same row count) are refused.
+    build = json.loads((task_dir / "build.json").read_text())
+    files = [p.relative_to(task_dir).as_posix() for p in task_dir.rglob("*.parquet")]
+    build["files"] = file_digests(task_dir, files)
+    (task_dir / "build.json").write_text(json.dumps(build))
+    cards.render_card(task_dir)
+    _write(simple, [{**rows[0], "id": "changed"}, rows[1]])
+    with pytest.raises(cards.CardError, match="sha256 differs"):
+        cards.render_card(task_dir)
+
+
+@pytest.mark.parametrize(
+    ("content", "needle"),
+    [
+        (b"\xff\xfe\x00garbage", "not valid JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (b'"task version fingerprint dataset_version configs"', "not a JSON object"),
+        (
+            b'{"task": "sokoban", "version": "0.1.0", "fingerprint": "x", "dataset_version": "x", '
+            b'"configs": ["eval"]}',
+            "`configs` must map",
+        ),
+    ],
+)
+def test_a_broken_build_json_is_one_card_error(task_dir: Path, content: bytes, needle: str) -> None:
+    (task_dir / "build.json").write_bytes(content)
+    with pytest.raises(cards.CardError, match=needle):
+        cards.load_build(task_dir)

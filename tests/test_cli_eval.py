@@ -166,7 +166,9 @@ def test_new_token_budgets_are_the_studys_per_task(tmp_path, monkeypatch):
         evaluate, ["--data", str(out), "--backend", "oracle", "--json", "--no-progress"]
     )
     assert result.exit_code == 0, result.output
-    assert sorted(asked) == [4096, 8192]  # one policy per budget: Sokoban, General Points
+    # One policy (one model load), its budget set per task group.
+    assert len(asked) == 1 and asked[0] in (4096, 8192)
+    assert json.loads(result.stdout)["max_new_tokens"] == {"sokoban": 4096, "points": 8192}
     metrics = json.loads(result.stdout)["metrics"]
     assert metrics["sokoban"]["simple"]["success"] == metrics["points"]["id"]["success"] == 1.0
     asked.clear()
@@ -177,3 +179,51 @@ def test_new_token_budgets_are_the_studys_per_task(tmp_path, monkeypatch):
         evaluate, ["--data", str(out), "--backend", "oracle", "--max-new-tokens", "0"]
     )
     assert bad.exit_code == 2 and "max_new_tokens" in bad.output
+
+
+def _copy(build_dir: Path, tmp_path: Path) -> Path:
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(build_dir, copy)
+    return copy / "sokoban"
+
+
+def _eval(data: Path):
+    return CliRunner().invoke(
+        evaluate, ["--data", str(data), "--backend", "oracle", "--no-progress"]
+    )
+
+
+def test_a_variant_the_build_lists_but_the_folder_lacks_is_an_error(build_dir, tmp_path):
+    task_dir = _copy(build_dir, tmp_path)
+    (task_dir / "data" / "eval" / "fake_emoji-00000-of-00001.parquet").unlink()
+    for data in (task_dir, task_dir.parent):
+        result = _eval(data)
+        assert result.exit_code == 1 and "fake_emoji" in result.output, result.output
+        assert "lists the eval variant(s) fake_emoji" in result.output
+        assert "Traceback" not in result.output
+
+
+def test_a_truncated_parquet_and_a_row_with_two_players_are_one_line_errors(build_dir, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    task_dir = _copy(build_dir, tmp_path)
+    simple = task_dir / "data" / "eval" / "simple-00000-of-00001.parquet"
+    good = simple.read_bytes()
+    simple.write_bytes(good[: len(good) // 3])
+    result = _eval(task_dir)
+    assert result.exit_code == 1 and "not a readable parquet file" in result.output
+    assert len([x for x in result.output.splitlines() if x.startswith("Error:")]) == 1
+
+    simple.write_bytes(good)
+    rows = pq.read_table(simple).to_pylist()
+    grid = rows[1]["instance"]["grid"]
+    floor = next(i for i, ch in enumerate(grid) if ch == " ")
+    rows[1]["instance"]["grid"] = grid[:floor] + "@" + grid[floor + 1 :]  # a second player
+    pq.write_table(pa.Table.from_pylist(rows), simple)
+    result = _eval(task_dir)
+    assert result.exit_code == 1, result.output
+    assert f"eval/simple row 1 (id {rows[1]['id']})" in result.output
+    assert "2 players" in result.output and "Traceback" not in result.output

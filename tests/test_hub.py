@@ -357,7 +357,7 @@ def test_pull_refuses_a_foreign_folder_and_conflicting_revisions(
     with pytest.raises(hub.HubError, match=r"no revision 'v9\.9\.9'"):
         hub.pull("me/sokoban", tmp_path / "y", revision="v9.9.9", api=fake)
     assert not (tmp_path / "y").exists()
-    assert [p for p in tmp_path.iterdir() if ".pull-" in p.name] == []
+    assert [p for p in tmp_path.iterdir() if ".pull" in p.name] == []
 
 
 def test_pull_of_a_repo_that_is_not_a_datagen_dataset_fails_cleanly(
@@ -425,3 +425,70 @@ def test_an_edited_build_json_is_refused(fake: FakeHub, build_dir: Path) -> None
     with pytest.raises(hub.HubError, match="does not match its options"):
         hub.push(build_dir, "me/sokoban", api=fake)
     assert fake.calls == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Hardening (issue 11): corrupted folders, content fingerprints, pull into existing folders
+
+
+def _real_build(root: Path, seed: int = 0) -> Path:
+    from datagen.build import BuildConfig, build
+
+    build([BuildConfig(task="points", train_size=8, eval_size=2, seed=seed, workers=1)], root)
+    return root / "points"
+
+
+def test_a_corrupted_folder_is_refused_before_any_hub_call(fake: FakeHub, tmp_path: Path) -> None:
+    task_dir = _real_build(tmp_path / "out")
+    part = task_dir / "data" / "eval" / "id-00000-of-00001.parquet"
+    good = part.read_bytes()
+    part.write_bytes(good[:100])  # truncated
+    with pytest.raises(hub.HubError, match="not a readable parquet file") as info:
+        hub.push(task_dir, "me/points", api=fake)
+    assert "run the same push again" not in info.value.message
+    middle = len(good) // 2
+    part.write_bytes(good[:middle] + bytes([good[middle] ^ 1]) + good[middle + 1 :])  # a bit flip
+    with pytest.raises(hub.HubError, match="sha256 differs"):
+        hub.push(task_dir, "me/points", api=fake)
+    part.unlink()
+    with pytest.raises(hub.HubError, match="eval/id"):
+        hub.push(task_dir, "me/points", api=fake)
+    assert fake.calls == [] and fake.repos == {}  # no repo was created
+    part.write_bytes(good)
+    assert hub.push(task_dir, "me/points", api=fake).changed
+
+
+def test_same_options_other_rows_is_another_build_not_nothing_to_do(
+    fake: FakeHub, tmp_path: Path
+) -> None:
+    from datagen.build import BuildConfig, build_task, write_task
+
+    config = BuildConfig(task="points", train_size=8, eval_size=2, workers=1)
+    first = write_task(build_task(config), tmp_path / "a")
+    other = build_task(config)  # a sampling teacher would give other rows: change one
+    row = other.configs["answer-only"]["train"][0]
+    row["completion"] = [{"role": "assistant", "content": "another sample"}]
+    second = write_task(other, tmp_path / "b")
+    assert first["options"] == second["options"] and first["fingerprint"] != second["fingerprint"]
+    hub.push(tmp_path / "a", "me/points", api=fake)
+    with pytest.raises(hub.HubError, match=r"already has tag v0\.1\.0 holding .*--version 0\.1\.1"):
+        hub.push(tmp_path / "b", "me/points", api=fake)
+    # a byte-identical rebuild is the same build: nothing to do
+    write_task(build_task(config), tmp_path / "c")
+    assert not hub.push(tmp_path / "c", "me/points", api=fake).changed
+
+
+def test_pull_into_an_existing_empty_folder_and_not_over_added_files(
+    fake: FakeHub, build_dir: Path, tmp_path: Path
+) -> None:
+    hub.push(build_dir, "me/sokoban", api=fake)
+    volume = tmp_path / "volume"
+    volume.mkdir()  # an empty mount point: written inside, not renamed onto
+    hub.pull("me/sokoban", volume, api=fake)
+    assert (volume / "build.json").read_bytes() == (build_dir / "build.json").read_bytes()
+    assert not [p for p in volume.iterdir() if p.name.startswith(".datagen-")]
+    hub.pull("me/sokoban", volume, api=fake)  # an earlier pull is replaced
+    (volume / "my-notes.md").write_text("mine")
+    with pytest.raises(hub.HubError, match="not an earlier pull"):
+        hub.pull("me/sokoban", volume, api=fake)
+    assert (volume / "my-notes.md").read_text() == "mine"

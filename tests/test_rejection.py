@@ -220,6 +220,40 @@ def test_torn_last_line_is_cut_and_appends_continue(tmp_path):
     assert len(SampleCache(path).entries) == 2
 
 
+def test_damaged_lines_cost_one_sample_each_and_never_the_resume(tmp_path):
+    task = get_task("sokoban")
+    rows = sokoban_rows(2)
+    first = rejection_sample(
+        rows, task, AccuracyTeacher(task, accuracy=0.4), SamplingConfig(), tmp_path
+    )
+    path = next(tmp_path.glob("samples-*.jsonl"))
+    lines = path.read_bytes().split(b"\n")[:-1]
+    assert len(lines) >= 6
+    lines[1] = lines[1][:20] + b"\xff\xfe" + lines[1][22:]  # one bad byte (not UTF-8)
+    lines[3] = lines[3][: len(lines[3]) // 2]  # a garbled, cut line in the middle
+    lines[4] = b'{"prompt_id": 7, "digest": [], "index": "x", "sample": {}}'  # wrong types
+    path.write_bytes(b"\n".join(lines) + b"\n" + b"\x00\x01 garbage\n")
+    teacher = AccuracyTeacher(task, accuracy=0.4)
+    again = rejection_sample(rows, task, teacher, SamplingConfig(), tmp_path)
+    assert again.accepted == first.accepted and again.rejected == first.rejected
+    assert again.stats["generated"] == 3 and sum(teacher.calls) == 3
+    assert again.stats["reused"] == first.stats["samples"] - 3
+    # The damaged lines stay (nothing is rewritten); the samples drawn again follow them.
+    assert len(SampleCache(path).entries) == first.stats["samples"]
+    (tmp_path / "index.json").write_text("[1, 2]")  # a damaged index is rebuilt
+    rejection_sample(rows, task, AccuracyTeacher(task, accuracy=0.4), SamplingConfig(), tmp_path)
+    assert isinstance(json.loads((tmp_path / "index.json").read_text()), dict)
+
+
+def test_line_separators_inside_a_sample_do_not_split_its_line(tmp_path):
+    path = tmp_path / "samples-x.jsonl"
+    cache = SampleCache(path)
+    odd = Sample("a\u2028b\x85c\u2029d\x0ce", "k\rl", "stop", 3)
+    cache.append("a", "d", 0, 1, odd)
+    cache.close()
+    assert SampleCache(path).entries == {("a", "d", 0): odd}
+
+
 def test_validation():
     task = get_task("points")
     teacher = AccuracyTeacher(task, 1.0)

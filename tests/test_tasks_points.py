@@ -71,12 +71,6 @@ def test_card_names_and_unknown_draw():
         points.draw_hand(Random(0), 4, "faces")
 
 
-def test_draw_hand_large_has_exactly_one_large_card():
-    for seed in range(50):
-        cards = points.draw_hand(Random(seed), 4, large=True)
-        assert sum(c in points.LARGE for c in cards) == 1
-
-
 def test_any_completion_gets_a_verdict():
     row = points.make_row("id", ["3", "3", "8", "8"], 24, TEN, seed=0)
     for text in (None, 24, b'{"formula": "8/(3-8/3)"}', ['{"formula": "8/(3-8/3)"}'], ""):

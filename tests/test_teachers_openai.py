@@ -4,11 +4,15 @@ model, behind a small fault-injecting proxy (500s, 429s, dropped connections, ti
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -26,12 +30,16 @@ from teachers import (
 )
 from teachers.openai_client import _to_sample
 
+ROOT = Path(__file__).resolve().parents[1]
+
 SAMPLING = SamplingConfig(max_tokens=4)
 
 
 class FaultProxy:
     """Forwards POSTs to `upstream`; request k (0-based) gets `plan(k)`: "ok", "500", "429",
-    "404", "drop" (close without answer), "slow" (answer after `slow_seconds`)."""
+    "404", "drop" (close without answer), "slow" (answer after `slow_seconds`), "401" (a
+    hostile server that echoes the Authorization header it got in its error body), "html" and
+    "json" (a 200 that is no chat completion)."""
 
     def __init__(self, upstream: str, plan, slow_seconds: float = 3.0):
         self.upstream = upstream.rstrip("/")
@@ -63,6 +71,13 @@ class FaultProxy:
                     return
                 if action in ("500", "429", "404"):
                     return self._send(int(action), b'{"error": "injected"}')
+                if action == "html":  # a captive portal or misrouted proxy: 200, not JSON
+                    return self._send(200, b"<html>login</html>", "text/html")
+                if action == "json":  # 200 with JSON that is no chat completion
+                    return self._send(200, b'{"choices": [{"message": 3}]}')
+                if action == "401":
+                    got = self.headers.get("Authorization", "")
+                    return self._send(401, json.dumps({"error": f"bad key {got}"}).encode())
                 if action == "slow":
                     time.sleep(proxy.slow_seconds)
                 req = urllib.request.Request(
@@ -76,9 +91,9 @@ class FaultProxy:
                 except urllib.error.HTTPError as err:
                     self._send(err.code, err.read())
 
-            def _send(self, status: int, payload: bytes):
+            def _send(self, status: int, payload: bytes, kind: str = "application/json"):
                 self.send_response(status)
-                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
@@ -176,6 +191,26 @@ def test_same_seed_same_sample_when_sequential(server):
     assert first == again
 
 
+@pytest.mark.slow
+def test_a_model_the_server_does_not_serve_is_named_with_what_it_serves(server):
+    teacher = _teacher("nope/model", server.url, max_retries=3)
+    with pytest.raises(TeacherError) as info:
+        teacher.generate(_requests(2), SAMPLING)
+    message = str(info.value)
+    assert "does not serve model 'nope/model'" in message and "--model" in message
+    assert repr(server.model) in message and "\n" not in message
+    assert teacher.counters["retries"] == 0
+
+
+def test_an_answer_that_is_no_chat_completion_is_one_line():
+    for action in ("html", "json"):
+        with FaultProxy("http://127.0.0.1:1", lambda k, a=action: a) as proxy:
+            teacher = _teacher("m", proxy.url, max_retries=1)
+            with pytest.raises(TeacherError) as info:
+                teacher.generate(_requests(2), SAMPLING)
+        assert "\n" not in str(info.value) and proxy.url in str(info.value)
+
+
 def test_unreachable_server_fails_with_a_one_line_error():
     teacher = _teacher("m", f"http://127.0.0.1:{free_port()}/v1", max_retries=1, timeout=2)
     with pytest.raises(TeacherError, match="failed after 2 tries") as info:
@@ -219,3 +254,168 @@ def test_config_validation_and_recorded_info():
     config = TeacherConfig(backend="openai", api_key="secret", base_url="http://h/v1")
     assert "secret" not in json.dumps(config.to_dict())
     assert config.to_dict()["model"] == "Qwen/Qwen3-8B"
+
+
+# ---------------------------------------------------------------------------------------------
+# Through the real CLI (`python -m datagen.cli build`, a subprocess): what a user sees.
+
+BUILD = ["build", "--task", "points", "--train-size", "3", "--eval-size", "2", "--workers", "1"]
+COT = ["--cot", "--teacher", "openai", "--max-samples", "1", "--initial-samples", "1"]
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    env.pop("OPENAI_API_KEY", None)
+    return subprocess.run(
+        [sys.executable, "-m", "datagen.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+def _one_line_error(proc: subprocess.CompletedProcess) -> str:
+    assert proc.returncode != 0
+    assert "Traceback" not in proc.stderr
+    last = proc.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: ")
+    return last
+
+
+def test_cli_connection_refused_is_one_line_and_keeps_the_work(tmp_path):
+    url = f"http://user:secret@127.0.0.1:{free_port()}/v1"
+    out = tmp_path / "out"
+    proc = _cli(*BUILD, *COT, "--base-url", url, "--max-retries", "1", "--out", str(out))
+    line = _one_line_error(proc)
+    assert "connection refused" in line and "--base-url" in line and "resumes" in line
+    assert "secret" not in proc.stderr + proc.stdout
+    assert not out.exists()
+    assert (tmp_path / ".out.work" / "points" / "cot-cache" / "index.json").exists()
+
+
+def test_cli_401_is_one_line_and_never_shows_the_key(tmp_path):
+    with FaultProxy("http://127.0.0.1:1", lambda k: "401") as proxy:
+        proc = _cli(
+            *BUILD, *COT, "--base-url", proxy.url, "--api-key", "sk-topsecret",
+            "--out", str(tmp_path / "out"),
+        )  # fmt: skip
+    line = _one_line_error(proc)
+    assert "refused the API key (401)" in line and "--api-key" in line
+    assert "sk-topsecret" not in proc.stderr + proc.stdout
+    assert proc.stderr.count("Error:") == 1 and proxy.count <= 3  # 3 samples, none retried
+
+
+@pytest.mark.slow
+def test_cli_build_with_no_accepted_trace_fails_and_names_the_rejected_file(server, tmp_path):
+    proc = _cli(
+        *BUILD, *COT, "--base-url", server.url, "--model", server.model, "--max-tokens", "4",
+        "--out", str(tmp_path / "out"),
+    )  # fmt: skip
+    line = _one_line_error(proc)
+    assert "no accepted trace in 3 samples" in line
+    path = Path(line.rsplit(" ", 1)[-1])
+    assert path.name == "rejected.jsonl" and len(path.read_text().splitlines()) == 3
+    assert not (tmp_path / "out").exists()
+
+
+class OracleServer:
+    """An OpenAI-compatible server whose "model" answers every prompt it was told about
+    correctly: a test double for a teacher that solves the puzzles, which no model that runs
+    here does. It records the Authorization headers it got."""
+
+    def __init__(self, answers: dict[str, str]):
+        oracle = self
+        self.auth: list[str] = []
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                oracle.auth.append(self.headers.get("Authorization", ""))
+                key = json.dumps(body["messages"], sort_keys=True)
+                text = f"<think>\nI know this one.\n</think>\n\n{answers.get(key, 'no idea')}"
+                payload = json.dumps(
+                    {
+                        "id": "x",
+                        "object": "chat.completion",
+                        "created": 0,
+                        "model": body["model"],
+                        "choices": [
+                            {
+                                "index": 0,
+                                "message": {"role": "assistant", "content": text},
+                                "finish_reason": "stop",
+                            }
+                        ],
+                        "usage": {"prompt_tokens": 1, "completion_tokens": 9, "total_tokens": 10},
+                    }
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.slow  # three builds
+def test_cli_build_records_no_credential_and_the_url_does_not_change_the_data(tmp_path):
+    import pyarrow.parquet as pq
+
+    from datagen.tasks import get_task
+
+    task = get_task("points")
+    plain = _cli(*BUILD, "--out", str(tmp_path / "plain"))
+    assert plain.returncode == 0, plain.stderr
+    rl = pq.read_table(next((tmp_path / "plain" / "points" / "data" / "rl").glob("*.parquet")))
+    answers = {
+        json.dumps(row["prompt"], sort_keys=True): task.render_answer(row) for row in rl.to_pylist()
+    }
+    outs = {}
+    with OracleServer(answers) as oracle:
+        urls = {
+            "creds": f"http://user:pw-zq81@127.0.0.1:{oracle.port}/v1",
+            "plain": f"http://127.0.0.1:{oracle.port}/v1/",
+        }
+        for name, url in urls.items():
+            out = tmp_path / name / "out"
+            proc = _cli(
+                *BUILD, *COT, "--base-url", url, "--model", "oracle", "--api-key",
+                "sk-topsecret", "--out", str(out),
+            )  # fmt: skip
+            assert proc.returncode == 0, proc.stderr
+            assert "pw-zq81" not in proc.stderr + proc.stdout
+            outs[name] = out / "points"
+    creds = outs["creds"]
+    info = json.loads((creds / "build.json").read_text())
+    assert info["configs"]["cot"]["train"] == 3  # every trace accepted
+    for name in ("build.json", "README.md", "run.json"):
+        text = (creds / name).read_text()
+        assert "pw-zq81" not in text and "sk-topsecret" not in text, name
+    run = json.loads((creds / "run.json").read_text())
+    assert run["teacher"]["teacher"]["base_urls"] == [f"http://***@127.0.0.1:{oracle.port}/v1"]
+    assert run["teacher"]["teacher"]["servers"][0]["succeeded"] == 3
+    # Where the server is (and how to log in) is no part of the data: same bytes, fingerprint.
+    for name in ("build.json", "README.md", "data/cot/train-00000-of-00001.parquet"):
+        assert (creds / name).read_bytes() == (outs["plain"] / name).read_bytes(), name
+    assert "base_url" not in json.dumps(info["options"])

@@ -57,6 +57,51 @@ def test_device_cpu_without_vllm_names_the_alternatives():
         check_available("cpu")
 
 
+def test_data_parallel_in_process_is_refused_naming_what_vllm_supports():
+    from teachers.vllm_engine import check_parallel
+
+    check_parallel(8, 1)  # tensor parallelism goes to LLM(tensor_parallel_size=8)
+    with pytest.raises(TeacherError) as info:
+        check_parallel(2, 4)  # vLLM's LLM raises for data_parallel_size > 1 in one process
+    message = str(info.value)
+    assert "vllm serve MODEL --tensor-parallel-size 2 --data-parallel-size 4" in message
+    assert "--teacher openai" in message and "\n" not in message
+
+
+def test_eval_backend_takes_the_parallel_sizes_and_records_them():
+    from dataclasses import asdict
+
+    from datagen.evaluate import EvalConfig, PolicyError
+    from datagen.evaluate.policies import VLLMPolicy
+
+    with pytest.raises(PolicyError, match="one replica per process"):
+        VLLMPolicy("m", data_parallel_size=2)
+    config = EvalConfig(data="d", backend="oracle", tensor_parallel_size=2)
+    assert asdict(config)["tensor_parallel_size"] == 2  # results.json["config"] is asdict
+    with pytest.raises(ValueError, match="parallel"):
+        EvalConfig(data="d", backend="oracle", data_parallel_size=0)
+
+
+def test_cli_parallel_options_reach_the_teacher_and_not_the_fingerprint():
+    from click.testing import CliRunner
+
+    from datagen.build import BuildConfig
+    from datagen.cli import main
+    from datagen.cot import _teacher_config
+
+    for command in ("build", "eval"):
+        shown = CliRunner().invoke(main, [command, "--help"]).output
+        assert "--tensor-parallel-size" in shown and "--data-parallel-size" in shown
+    cot = {"teacher": "vllm", "model": "m", "base_url": ("http://u:pw@h/v1",), "api_key": "k"}
+    cot.update(tensor_parallel_size=4, data_parallel_size=1, max_retries=2)
+    config = _teacher_config(cot)
+    assert (config.tensor_parallel_size, config.data_parallel_size) == (4, 1)
+    assert config.to_dict()["tensor_parallel_size"] == 4
+    options = BuildConfig(task="points", cot=cot).data_options()
+    other = BuildConfig(task="points", cot={**cot, "tensor_parallel_size": 1}).data_options()
+    assert options == other and "parallel" not in str(options) and "pw" not in str(options)
+
+
 _IN_PROCESS = """
 import json, sys
 from pathlib import Path
@@ -103,6 +148,7 @@ def test_in_process_engine_on_cpu(tmp_path):
     assert len({s["text"] for s in data["first"]}) > 1  # distinct seeds, distinct samples
     assert all(s["tokens"] <= 8 and s["finish_reason"] in ("length", "stop") for s in data["first"])
     assert data["stats"]["samples"] == 4 and data["stats"]["teacher"]["backend"] == "vllm"
+    assert data["stats"]["teacher"]["tensor_parallel_size"] == 1  # passed and recorded
     assert len(data["rejected"]) == 4
 
 

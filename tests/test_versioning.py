@@ -111,3 +111,22 @@ def test_command_line_prints_the_fingerprint(tmp_path: Path) -> None:
         check=True,
     )
     assert done.stdout.strip() == v.fingerprint(options)
+
+
+def test_fingerprint_with_files_covers_the_content(tmp_path: Path) -> None:
+    options = {"task": "points", "seed": 0}
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.parquet").write_bytes(b"rows of one build")
+    files = v.file_digests(tmp_path, ["data/a.parquet"])
+    assert files == {"data/a.parquet": hashlib.sha256(b"rows of one build").hexdigest()}
+    same = v.fingerprint(options, dict(files))
+    assert v.fingerprint(options, files) == same and v.is_fingerprint(same)
+    # Other bytes under the same options: another fingerprint; no files: the options' one.
+    (tmp_path / "data" / "a.parquet").write_bytes(b"rows of another build")
+    other = v.fingerprint(options, v.file_digests(tmp_path, ["data/a.parquet"]))
+    assert len({same, other, v.fingerprint(options)}) == 3
+    # File names are content too, even those that look like non-data option names.
+    renamed = {"out": files["data/a.parquet"]}
+    assert v.fingerprint(options, renamed) != same
+    with pytest.raises(TypeError, match="files"):
+        v.fingerprint(options, {"data/a.parquet": 1})  # type: ignore[dict-item]

@@ -22,11 +22,13 @@ def _register() -> None:
     from datagen.cli.evaluate import evaluate
     from datagen.cli.finetune import finetune
     from datagen.cli.hub import card, pull, push
+    from datagen.cli.importer import audit, import_
     from datagen.cli.plot import plot
     from datagen.cli.report import report
     from datagen.cli.solve import solve
 
-    commands = (solve, build, show, stats, card, push, pull, evaluate, finetune, report, plot)
+    commands = (solve, build, show, stats, card, push, pull, import_, audit)
+    commands += (evaluate, finetune, report, plot)
     for command in commands:
         main.add_command(command)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import click
 
 from datagen.cli.options import comma_separated
+from teachers.base import backends
 
 
 @click.command()
@@ -25,7 +26,7 @@ from datagen.cli.options import comma_separated
 @click.option("--cot", is_flag=True, help="Add a CoT config written by a teacher, verified.")
 @click.option(
     "--teacher",
-    type=click.Choice(["vllm", "openai", "search"]),
+    type=click.Choice(backends()),
     default="vllm",
     show_default=True,
     help="CoT source (with --cot).",
@@ -33,11 +34,33 @@ from datagen.cli.options import comma_separated
 @click.option("--model", default="Qwen/Qwen3-8B", show_default=True, help="Teacher model.")
 @click.option(
     "--base-url",
-    default="http://127.0.0.1:8000/v1",
+    multiple=True,
+    default=("http://127.0.0.1:8000/v1",),
     show_default=True,
-    help="OpenAI-compatible server (--teacher openai).",
+    help="OpenAI-compatible server (--teacher openai); repeat for a fleet of servers.",
+)
+@click.option(
+    "--tensor-parallel-size",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="GPUs per engine (--teacher vllm).",
+)
+@click.option(
+    "--data-parallel-size",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="Engine replicas (--teacher vllm; above 1: use vllm serve, see the README).",
 )
 @click.option("--api-key", envvar="OPENAI_API_KEY", default="EMPTY", show_default=False)
+@click.option(
+    "--max-retries",
+    type=click.IntRange(0),
+    default=6,
+    show_default=True,
+    help="Tries per teacher request after the first (--teacher openai).",
+)
 @click.option("--temperature", type=click.FloatRange(0), default=0.6, show_default=True)
 @click.option(
     "--top-p", type=click.FloatRange(0, 1, min_open=True), default=0.95, show_default=True
@@ -107,6 +130,13 @@ from datagen.cli.options import comma_separated
     help="Sokoban training levels: the longest optimal solution kept (the study's cap).",
 )
 @click.option(
+    "--holdout",
+    type=click.Choice(["hands", "values"]),
+    default="hands",
+    show_default=True,
+    help="Points: 'values' also keeps every evaluation value multiset (+ target) out of training.",
+)
+@click.option(
     "--levels",
     "level_paths",
     multiple=True,
@@ -122,7 +152,7 @@ from datagen.cli.options import comma_separated
 )
 @click.option("--workers", type=click.IntRange(1), default=2, show_default=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
-@click.option("--overwrite", is_flag=True, help="Replace a non-empty --out.")
+@click.option("--overwrite", is_flag=True, help="Replace an earlier build in --out (only that).")
 def build(task: str, cot: bool, out: Path, overwrite: bool, **options: object) -> None:
     """Generate, label and write the datasets (one folder per task under OUT)."""
     from rich.console import Console
@@ -138,6 +168,9 @@ def build(task: str, cot: bool, out: Path, overwrite: bool, **options: object) -
             "model",
             "base_url",
             "api_key",
+            "max_retries",
+            "tensor_parallel_size",
+            "data_parallel_size",
             "temperature",
             "top_p",
             "top_k",
@@ -149,6 +182,11 @@ def build(task: str, cot: bool, out: Path, overwrite: bool, **options: object) -
         )
     }
     tasks = ["sokoban", "points"] if task == "all" else [task]
+    for option, only in (("legends", "sokoban"), ("targets", "points")):
+        if options[option] is not None and only not in tasks:
+            raise click.UsageError(f"--{option} applies to {only} only; this build is {task}")
+    if options["holdout"] != "hands" and "points" not in tasks:
+        raise click.UsageError("--holdout values applies to points only; this build is sokoban")
     level_paths, level_splits = options.pop("level_paths"), options.pop("level_splits")
     if level_splits and len(level_splits) != len(level_paths):
         raise click.UsageError("give one --levels-split per --levels (or none: all 'boxoban')")
@@ -177,6 +215,7 @@ def build(task: str, cot: bool, out: Path, overwrite: bool, **options: object) -
                 cot=cot_options if cot else None,
                 # --task all: the collections feed Sokoban; --task points refuses them.
                 levels=sources if name == "sokoban" or task != "all" else (),
+                holdout=str(options["holdout"]) if name == "points" else "hands",
             )
             for name in tasks
         ]
@@ -187,11 +226,15 @@ def build(task: str, cot: bool, out: Path, overwrite: bool, **options: object) -
 
         try:
             check_teacher(cot_options)
+        except ValueError as error:
+            raise click.UsageError(str(error)) from None
         except RuntimeError as error:
             raise click.ClickException(str(error)) from None
+    from teachers import TeacherError
+
     try:
         infos = run_build(configs, out, overwrite=overwrite, console=console)
-    except BuildError as error:
+    except (BuildError, TeacherError) as error:
         raise click.ClickException(str(error)) from None
     for name, info in infos.items():
         counts = ", ".join(
@@ -234,12 +277,15 @@ def show(
     png: Path | None,
 ) -> None:
     """Print rendered rows of a built or pulled task folder (or a Hub id OWNER/NAME[@rev])."""
-    import pyarrow.parquet as pq
-
-    from datagen.cards import parquet_files
+    from datagen.cards import CardError, parquet_files, read_rows
 
     task_dir = _task_dir(path, task)
-    configs = parquet_files(task_dir)  # {config: {split: [files]}}
+    try:
+        configs = parquet_files(task_dir)  # {config: {split: [files]}}
+    except CardError as error:
+        raise click.ClickException(str(error)) from None
+    if not configs:
+        raise click.ClickException(f"{task_dir}/data holds no parquet files")
     config_name = config_name or sorted(configs)[0]
     if config_name not in configs:
         raise click.BadParameter(
@@ -251,12 +297,26 @@ def show(
         raise click.BadParameter(
             f"no split {split!r}; have {', '.join(splits)}", param_hint="--split"
         )
-    rows = pq.read_table(task_dir / configs[config_name][split][0]).slice(0, count).to_pylist()
-    for row in rows:
-        click.echo(f"=== {row['id']}  {row['task']}/{row['variant']}  ({config_name}/{split})")
-        for message in row["prompt"] + (row.get("completion") or []):
-            click.echo(f"--- {message['role']}\n{message['content']}")
-        click.echo(f"--- solution {json.dumps(row['solution'], ensure_ascii=False)}\n")
+    try:
+        rows = read_rows(task_dir / configs[config_name][split][0], limit=count)
+    except CardError as error:
+        raise click.ClickException(str(error)) from None
+    for index, row in enumerate(rows):
+        try:
+            head = f"=== {row['id']}  {row['task']}/{row['variant']}  ({config_name}/{split})"
+            messages = [
+                (m["role"], m["content"]) for m in row["prompt"] + (row.get("completion") or [])
+            ]
+            solution = json.dumps(row["solution"], ensure_ascii=False, default=str)
+        except (KeyError, TypeError) as error:
+            raise click.ClickException(
+                f"{config_name}/{split} row {index} lacks the row schema ({error!r}): is this "
+                "a folder written by `datagen build`?"
+            ) from None
+        click.echo(head)
+        for role, content in messages:
+            click.echo(f"--- {role}\n{content}")
+        click.echo(f"--- solution {solution}\n")
     if png is not None:
         from datagen.figures import boards_figure
 
@@ -281,20 +341,31 @@ def stats(path: str, task: str | None, as_json: bool) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from datagen.cards import CardError, check_files, load_build, parquet_files
+
     task_dir = _task_dir(path, task)
-    info_path = task_dir / "build.json"
-    if not info_path.exists():
-        raise click.ClickException(f"{task_dir} has no build.json")
-    info = json.loads(info_path.read_text())
+    try:
+        # The figures describe the files build.json names: refuse them when the files are gone
+        # or are not the ones the build wrote.
+        info = load_build(task_dir)
+        check_files(task_dir, info, parquet_files(task_dir))
+    except CardError as error:
+        raise click.ClickException(" ".join(str(error).split())) from None
+    stats = info.get("stats")
+    if not isinstance(stats, dict):
+        raise click.ClickException(f"{task_dir}/build.json records no stats")
     if as_json:
-        click.echo(json.dumps(info["stats"], indent=2, ensure_ascii=False))
+        click.echo(json.dumps(stats, indent=2, ensure_ascii=False))
         return
     console = Console(file=sys.stdout)
+    leakage = info.get("leakage") or {}
     console.print(
         f"[bold]{info['task']}[/] {info['dataset_version']}  leakage: "
-        f"{info['leakage'].get('overlaps')} overlaps"
+        f"{leakage.get('overlaps')} overlaps"
     )
-    for config, splits in info["stats"].items():
+    for config, splits in stats.items():
+        if not splits:
+            continue
         table = Table(title=config, title_justify="left")
         figures = [k for k in next(iter(splits.values())) if k != "rows"]
         table.add_column("split")

@@ -78,6 +78,20 @@ BACKENDS = ("transformers", "vllm", "oracle", "frozen")
     "--dtype", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True
 )
 @click.option(
+    "--tensor-parallel-size",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="GPUs per engine (vllm backend).",
+)
+@click.option(
+    "--data-parallel-size",
+    type=click.IntRange(1),
+    default=1,
+    show_default=True,
+    help="Engine replicas (vllm backend; vLLM's in-process engine runs 1).",
+)
+@click.option(
     "--out",
     default=None,
     type=click.Path(file_okay=False),
@@ -129,6 +143,7 @@ def evaluate(**options: object) -> None:
     except (EvalError, PolicyError, OSError) as error:
         raise click.ClickException(str(error).splitlines()[0]) from error
     if as_json:
-        click.echo(json.dumps({k: results[k] for k in ("config", "metrics", "seconds")}))
+        keys = ("config", "max_new_tokens", "metrics", "seconds")
+        click.echo(json.dumps({k: results[k] for k in keys}))
     else:
         click.echo(results["markdown"])

@@ -70,6 +70,8 @@ class EvalConfig:
     chat_template_kwargs: dict | None = None  # as given to `datagen finetune`, if any
     prompt_format: str = "chat"  # chat | study (datagen.prompts), as given to `datagen finetune`
     progress: bool = True
+    tensor_parallel_size: int = 1  # vllm backend: GPUs per engine
+    data_parallel_size: int = 1  # vllm backend: engine replicas (vLLM in-process: 1)
 
     def __post_init__(self) -> None:
         self.variants = tuple(self.variants)
@@ -90,15 +92,25 @@ class EvalConfig:
             raise ValueError(f"dtype: auto|bf16|fp32, got {self.dtype!r}")
         if self.prompt_format not in FORMATS:
             raise ValueError(f"prompt_format: chat|study, got {self.prompt_format!r}")
+        if self.tensor_parallel_size < 1 or self.data_parallel_size < 1:
+            raise ValueError("tensor_parallel_size and data_parallel_size must be >= 1")
 
 
 def task_dirs(data: str, task: str | None) -> list[Path]:
-    """The task folders to evaluate: the one named, or every task of a local build folder."""
+    """The task folders to evaluate: the one named, or every task of a local build folder
+    (a subfolder with build.json or data/; load_eval_rows says what a broken one lacks)."""
     from datagen.finetune import FinetuneError, resolve_task_dir
 
     path = Path(data).expanduser()
-    if task is None and path.is_dir() and not (path / "data").is_dir():
-        found = sorted(p for p in path.iterdir() if (p / "data").is_dir())
+    if (
+        task is None
+        and path.is_dir()
+        and not (path / "data").is_dir()
+        and not (path / "build.json").is_file()
+    ):
+        found = sorted(
+            p for p in path.iterdir() if (p / "data").is_dir() or (p / "build.json").is_file()
+        )
         if found:
             return found
     try:
@@ -107,13 +119,64 @@ def task_dirs(data: str, task: str | None) -> list[Path]:
         raise EvalError(str(error)) from error
 
 
+def _declared_eval_splits(task_dir: Path) -> list[str]:
+    """The eval splits that build.json (or, without it, the card's header) says exist."""
+    from datagen import cards
+
+    if (task_dir / cards.BUILD_NAME).is_file():
+        try:
+            return list(cards.load_build(task_dir)["configs"].get("eval", {}))
+        except (ValueError, AttributeError) as error:  # CardError: unreadable build.json
+            raise EvalError(" ".join(str(error).split())) from None
+    card = task_dir / cards.CARD_NAME
+    if not card.is_file():
+        return []
+    try:
+        header = cards.read_header(card.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return []
+    for entry in header.get("configs") or []:
+        if isinstance(entry, dict) and entry.get("config_name") == "eval":
+            return [item["split"] for item in entry.get("data_files") or [] if "split" in item]
+    return []
+
+
+def _check_row(task_dir: Path, split: str, index: int, row: dict) -> None:
+    """Rebuild a row's puzzle and score an empty answer: a broken row (two players, an unknown
+    card, missing fields) is an EvalError naming it, before any model runs."""
+    from datagen.tasks import get_task
+
+    try:
+        task = get_task(row["task"])
+        task.render_prompt(row["instance"], row["template"])
+        task.score(row, "")
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+        where = f"{task_dir}/data/eval/{split} row {index} (id {row.get('id', '?')})"
+        text = " ".join(str(error).split()) or type(error).__name__
+        raise EvalError(f"{where} is not a valid row: {text}") from None
+
+
 def load_eval_rows(
     task_dir: Path, variants: tuple[str, ...] = (), limit: int | None = None
 ) -> list[dict]:
-    """Rows of the `eval` config, variant by variant (split names use '_' for '-')."""
-    from datagen.finetune import FinetuneError, available, load_rows
+    """Rows of the `eval` config, variant by variant (split names use '_' for '-').
 
-    splits = available(task_dir).get("eval", [])
+    A variant that build.json (or the card) lists but the folder lacks, an unreadable parquet
+    file and a row whose puzzle cannot be rebuilt are EvalErrors (one line), never skipped.
+    """
+    import pyarrow as pa
+
+    from datagen.cards import CardError, parquet_info
+    from datagen.finetune import available, load_rows
+
+    task_dir = Path(task_dir)
+    splits = available(task_dir).get("eval", []) if (task_dir / "data").is_dir() else []
+    missing = [s for s in _declared_eval_splits(task_dir) if s not in splits]
+    if missing:
+        raise EvalError(
+            f"{task_dir}: build.json lists the eval variant(s) {', '.join(missing)} but "
+            f"data/eval/ has no {missing[0]}-*.parquet; rebuild the folder (or pull it again)"
+        )
     if not splits:
         raise EvalError(f"{task_dir}: no eval config (build it with --eval-size N)")
     if variants:
@@ -128,10 +191,15 @@ def load_eval_rows(
     rows: list[dict] = []
     for split in splits:
         try:
+            for file in sorted((task_dir / "data" / "eval").glob(f"{split}-*.parquet")):
+                parquet_info(file)  # a truncated file fails here, with its name
             part = load_rows(task_dir, "eval", split)
-        except FinetuneError as error:
-            raise EvalError(str(error)) from error
-        rows += part[:limit] if limit else part
+        except (CardError, OSError, ValueError, pa.ArrowException) as error:  # FinetuneError too
+            raise EvalError(" ".join(str(error).split())) from None
+        part = part[:limit] if limit else part
+        for index, row in enumerate(part):
+            _check_row(task_dir, split, index, row)
+        rows += part
     return rows
 
 
@@ -193,6 +261,8 @@ def evaluate(cfg: EvalConfig, policy: Policy | None = None) -> dict:
             cfg.dtype,
             cfg.chat_template_kwargs,
             cfg.prompt_format,
+            cfg.tensor_parallel_size,
+            cfg.data_parallel_size,
         )
     episodes: list[Episode] = []
     seconds = 0.0

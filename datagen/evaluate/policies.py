@@ -244,8 +244,15 @@ class VLLMPolicy:
         dtype: str = "auto",
         chat_template_kwargs: dict | None = None,
         prompt_format: str = "chat",
+        tensor_parallel_size: int = 1,
+        data_parallel_size: int = 1,
         **engine_kwargs: Any,
     ) -> None:
+        if data_parallel_size > 1:  # vLLM's LLM raises for it in one process ("may hang")
+            raise PolicyError(
+                f"--data-parallel-size {data_parallel_size}: vLLM's in-process engine runs one "
+                "replica per process; run one `datagen eval` per GPU group on --variants subsets"
+            )
         try:
             from vllm import LLM, SamplingParams
         except ImportError as error:
@@ -255,7 +262,14 @@ class VLLMPolicy:
             ) from error
         self._sampling = SamplingParams
         vllm_dtype = {"auto": "auto", "bf16": "bfloat16", "fp32": "float32"}[dtype]
-        self.llm = LLM(model=model, seed=seed, dtype=vllm_dtype, **engine_kwargs)
+        self.llm = LLM(
+            model=model,
+            seed=seed,
+            dtype=vllm_dtype,
+            tensor_parallel_size=tensor_parallel_size,
+            data_parallel_size=data_parallel_size,
+            **engine_kwargs,
+        )
         self.temperature = temperature
         self.max_new_tokens = max_new_tokens
         self.seed = seed
@@ -316,6 +330,8 @@ def make_policy(
     dtype: str = "auto",
     chat_template_kwargs: dict | None = None,
     prompt_format: str = "chat",
+    tensor_parallel_size: int = 1,
+    data_parallel_size: int = 1,
 ) -> Policy:
     """The policy for a `--backend` name."""
     if backend in SCRIPTED:
@@ -336,6 +352,14 @@ def make_policy(
         )
     if backend == "vllm":
         return VLLMPolicy(
-            model, temperature, max_new_tokens, seed, dtype, chat_template_kwargs, prompt_format
+            model,
+            temperature,
+            max_new_tokens,
+            seed,
+            dtype,
+            chat_template_kwargs,
+            prompt_format,
+            tensor_parallel_size=tensor_parallel_size,
+            data_parallel_size=data_parallel_size,
         )
     raise PolicyError(f"unknown backend {backend!r}: vllm, transformers, oracle or frozen")
