@@ -56,6 +56,7 @@ class BuildConfig:
     workers: int = 2
     cot: dict | None = None  # teacher, sampling and rejection options (see datagen.cli.build)
     holdout: str = "hands"  # points: "values" also keeps every eval value multiset out of training
+    levels: tuple = ()  # Sokoban: datagen.levels.LevelSource collections (train / eval variants)
 
     def __post_init__(self) -> None:
         from datagen.templates import points as points_templates
@@ -89,6 +90,9 @@ class BuildConfig:
             raise ValueError("targets must be positive integers")
         if self.task == "sokoban":
             _check_moves(self.min_moves, self.max_moves)
+        from datagen.levels import check_sources
+
+        check_sources(self.levels, self.task)
         known = {v.name for v in (SOKOBAN_EVAL if self.task == "sokoban" else POINTS_EVAL)}
         for variant in self.variants or ():
             if variant not in known:
@@ -144,6 +148,10 @@ class BuildConfig:
             if cot["teacher"] == "search":
                 cot.pop("model", None)
             options["cot"] = cot
+        if self.levels:  # the collections' content, not where they lie
+            options["levels"] = [source.describe() for source in self.levels]
+        else:
+            options.pop("levels")
         if self.task == "points":
             options.pop("legends")
             options.pop("min_moves")
@@ -180,6 +188,7 @@ class TaskBuild:
     teacher: dict[str, Any] | None = None
     rejected: list[dict] = field(default_factory=list)
     seconds: float = 0.0
+    levels: dict[str, dict] = field(default_factory=dict)  # per collection split: what it gave
 
 
 # ---------------------------------------------------------------------------------------------
@@ -477,20 +486,35 @@ def build_task(config: BuildConfig, work_dir: Path | None = None, console: Any =
     with _progress(console) as progress, Workers(config.workers) as workers:
         step = progress.add_task(f"{config.task}: evaluation variants", total=None)
         evaluation = eval_rows(config, workers)
+        from datagen.levels import collection_eval, collection_train
+
+        from_levels, levels_report = collection_eval(config, workers)
+        evaluation.update(from_levels)
         progress.update(step, total=1, completed=1)
         exclude = frozenset(_leakage_keys(config.task, chain(*evaluation.values()), config.holdout))
 
         step = progress.add_task(f"{config.task}: training rows", total=config.train_size)
         chunk_fn = _sokoban_train_chunk if config.task == "sokoban" else _points_train_chunk
-        fill = _fill_points_diverse if config.task == "points" and config.diverse else _fill_train
-        train, counts = fill(
-            chunk_fn, config, exclude, workers, lambda n: progress.update(step, completed=n)
+        collected = collection_train(
+            config, lambda rows: not _leakage_keys(config.task, rows) & exclude, workers
         )
+        if collected is not None:
+            train, counts, train_report = collected
+            levels_report.update(train_report)
+        else:
+            diverse_points = config.task == "points" and config.diverse
+            fill = _fill_points_diverse if diverse_points else _fill_train
+            train, counts = fill(
+                chunk_fn, config, exclude, workers, lambda n: progress.update(step, completed=n)
+            )
 
     overlaps = len(_leakage_keys(config.task, train, config.holdout) & exclude)
     if overlaps:  # the filter above makes this impossible; the check proves it on every build
         raise BuildError(f"{config.task}: {overlaps} evaluation instances leaked into training")
-    result = TaskBuild(config)
+    from datagen.levels import warn
+
+    warn(console, levels_report)
+    result = TaskBuild(config, levels=levels_report)
     result.leakage = leakage_record(config, evaluation, train, overlaps, len(exclude), counts)
     # The study's Sokoban diverse answer-only rows kept the think instruction, with an empty
     # thought as the target (`</think> <answer> w </answer>` after the `<think>` prefill:
@@ -617,6 +641,8 @@ def write_task(result: TaskBuild, task_dir: Path) -> dict:
         "files": files,
         "created_by": f"datagen {__version__}",
     }
+    if result.levels:
+        info["levels"] = result.levels
     run = {"build_seconds": round(result.seconds, 3)}
     if result.teacher is not None:
         info["teacher"], run["teacher"] = _split_volatile(result.teacher)

@@ -71,6 +71,14 @@ SOKOBAN_EVAL: tuple[SokobanVariant, ...] = (
     ),
 )
 
+# Opt-in, built only from a level collection (`datagen build --levels DIR`, datagen.levels): the
+# default split name of --levels; any other name gets the same kind of variant.
+SOKOBAN_COLLECTION_EVAL: tuple[SokobanVariant, ...] = (
+    SokobanVariant(
+        "boxoban", 10, 10, 4, tests="harder: Boxoban levels (10x10, four boxes) from --levels"
+    ),
+)
+
 POINTS_EVAL: tuple[PointsVariant, ...] = (
     PointsVariant("id", tests="in distribution: 4 cards, J/Q/K = 10"),
     # The study's 5-card test set is the one it drew without a forced face card (ood=False).
@@ -92,6 +100,12 @@ POINTS_EVAL: tuple[PointsVariant, ...] = (
 
 def sokoban_variant(name: str) -> SokobanVariant:
     return {v.name: v for v in SOKOBAN_EVAL}[name]
+
+
+def collection_variant(name: str) -> SokobanVariant:
+    """The variant a --levels collection becomes (base vocabulary, action list shown)."""
+    known = {v.name: v for v in SOKOBAN_COLLECTION_EVAL}
+    return known.get(name) or SokobanVariant(name, 0, 0, 0, tests="levels from --levels")
 
 
 def points_variant(name: str) -> PointsVariant:

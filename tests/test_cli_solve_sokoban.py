@@ -101,6 +101,27 @@ def test_installed_command_runs() -> None:
 _MAIN = "from datagen.cli import main; main()"
 
 
+def test_oversized_level_is_one_error_line_at_once() -> None:
+    import time
+
+    room = "\n".join(
+        ["#" * 100] + ["#@$." + " " * 95 + "#"] + ["#" + " " * 98 + "#"] * 97 + ["#" * 100]
+    )
+    start = time.perf_counter()
+    code, rows, _ = _run(["--time-limit", "1", "--max-nodes", "10"], f"{room}\n\n{EASY}\n")
+    assert time.perf_counter() - start < 2  # the issue's room took 13 s and 814 MB before
+    assert code == 1
+    assert rows[0]["index"] == 0 and rows[0]["error"].startswith("level too large: 100x100")
+    assert rows[1]["solved"] and rows[1]["moves"] == "R"
+
+
+def test_memory_budget_option() -> None:
+    code, rows, _ = _run(["--memory-mb", "0.001"], f"{TWO}\n")
+    assert code == 0 and rows[0]["solved"] is False and rows[0]["reason"] == "memory limit"
+    code, _, stderr = _run(["--memory-mb", "0"], f"{TWO}\n")
+    assert code == 2 and "memory-mb" in stderr
+
+
 def test_binary_bom_and_empty_input(tmp_path: Path) -> None:
     # Item 12 of issue #11: a UnicodeDecodeError traceback, a BOM as an "unknown character",
     # and an empty file that printed nothing with exit 0.

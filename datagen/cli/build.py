@@ -136,6 +136,20 @@ from teachers.base import backends
     show_default=True,
     help="Points: 'values' also keeps every evaluation value multiset (+ target) out of training.",
 )
+@click.option(
+    "--levels",
+    "level_paths",
+    multiple=True,
+    type=click.Path(path_type=str),
+    help="Sokoban: an XSB/Boxoban file or folder of levels instead of the generator "
+    "(repeatable; see --levels-split).",
+)
+@click.option(
+    "--levels-split",
+    "level_splits",
+    multiple=True,
+    help="What each --levels becomes: 'train', or an evaluation variant name [default: boxoban].",
+)
 @click.option("--workers", type=click.IntRange(1), default=2, show_default=True)
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True)
 @click.option("--overwrite", is_flag=True, help="Replace an earlier build in --out (only that).")
@@ -173,7 +187,18 @@ def build(task: str, cot: bool, out: Path, overwrite: bool, **options: object) -
             raise click.UsageError(f"--{option} applies to {only} only; this build is {task}")
     if options["holdout"] != "hands" and "points" not in tasks:
         raise click.UsageError("--holdout values applies to points only; this build is sokoban")
+    level_paths, level_splits = options.pop("level_paths"), options.pop("level_splits")
+    if level_splits and len(level_splits) != len(level_paths):
+        raise click.UsageError("give one --levels-split per --levels (or none: all 'boxoban')")
     try:
+        from datagen.levels import LevelSource
+
+        sources = tuple(
+            LevelSource(path, split)
+            for path, split in zip(
+                level_paths, level_splits or ("boxoban",) * len(level_paths), strict=True
+            )
+        )
         configs = [
             BuildConfig(
                 task=name,
@@ -188,6 +213,8 @@ def build(task: str, cot: bool, out: Path, overwrite: bool, **options: object) -
                 min_moves=int(options["min_moves"]),
                 max_moves=int(options["max_moves"]),
                 cot=cot_options if cot else None,
+                # --task all: the collections feed Sokoban; --task points refuses them.
+                levels=sources if name == "sokoban" or task != "all" else (),
                 holdout=str(options["holdout"]) if name == "points" else "hands",
             )
             for name in tasks

@@ -1,7 +1,9 @@
 """`datagen solve sokoban [FILE]`: solve XSB levels and print one JSON line per level.
 
 Levels are separated by blank lines or `;` lines (Boxoban's `; N` headers); FILE defaults to
-stdin. Each line holds `index` (0-based position in the input), `solved`, `moves` (LURD),
+stdin. Every level runs under a time limit (60 s), a memory budget (1024 MB) and a node cap;
+levels over the size limit (solvers.sokoban.limits) get an error line at once. Each line
+holds `index` (0-based position in the input), `solved`, `moves` (LURD),
 `length`, `pushes`, `expanded`, `seconds`, and `reason` when not solved. A malformed level
 prints `{"index": i, "error": "..."}` instead; the other levels are still solved and the exit
 status is then 1. The input is UTF-8 text (a byte-order mark is dropped); bytes that are not
@@ -53,11 +55,24 @@ def read_levels_text(data: bytes, name: str) -> str:
 @click.option(
     "--time-limit",
     type=click.FloatRange(min=0, min_open=True),
-    default=None,
-    help="Give up on a level after this many seconds.",
+    default=60.0,
+    show_default=True,
+    help="Give up on a level after this many seconds (tables included).",
+)
+@click.option(
+    "--memory-mb",
+    type=click.FloatRange(min=0, min_open=True),
+    default=1024.0,
+    show_default=True,
+    help="Give up on a level whose search would store more than about this many MB.",
 )
 def sokoban(
-    file: click.utils.LazyFile, metric: str, fast: bool, max_nodes: int, time_limit: float | None
+    file: click.utils.LazyFile,
+    metric: str,
+    fast: bool,
+    max_nodes: int,
+    time_limit: float,
+    memory_mb: float,
 ) -> None:
     """Solve Sokoban levels in XSB (from FILE, or stdin) with A* over pushes.
 
@@ -76,11 +91,13 @@ def sokoban(
     for index, text in enumerate(levels):
         try:
             level = Level.parse(text)
-        except LevelError as exc:
+            result = solve(
+                level, metric, fast, max_nodes, time_limit=time_limit, memory_mb=memory_mb
+            )
+        except LevelError as exc:  # malformed, or over the size limit (refused before any work)
             errors += 1
             click.echo(json.dumps({"index": index, "error": str(exc)}, ensure_ascii=False))
             continue
-        result = solve(level, metric=metric, fast=fast, max_nodes=max_nodes, time_limit=time_limit)
         row = {
             "index": index,
             "solved": result.solved,

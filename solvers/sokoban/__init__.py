@@ -14,8 +14,10 @@ Pure Python, no ML imports and no numpy. The public API:
     optimal_length(level)             # move-optimal length (0 solved, None unsolvable)
 
 Modules: `level` (model and rules), `board` (compiled tables, dead squares, freeze deadlocks),
-`bfs` (BFS and labels), `astar` (A*), `generator` (the study's seeded levels), `reverse_play`
-(its depth-first reverse play), `solution` (result type).
+`tables` (side-aware push distances), `matching` (the bound's assignment), `limits` (budgets and
+size limits), `bfs` (BFS and labels), `labels` (the A* labeller), `astar` (A*), `collection`
+(XSB/Boxoban level collections), `generator` (the study's seeded levels), `reverse_play` (its
+depth-first reverse play), `solution` (result type).
 """
 
 from solvers.sokoban.astar import solve
@@ -29,6 +31,7 @@ from solvers.sokoban.level import (
     LevelError,
     split_levels,
 )
+from solvers.sokoban.limits import LevelTooLarge
 from solvers.sokoban.solution import Solution
 
 __all__ = [
@@ -37,6 +40,7 @@ __all__ = [
     "STUDY_SYMBOLS",
     "Level",
     "LevelError",
+    "LevelTooLarge",
     "Solution",
     "bfs_solve",
     "generate_level",

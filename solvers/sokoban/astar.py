@@ -23,11 +23,23 @@ from __future__ import annotations
 import heapq
 import time
 
-from solvers.sokoban.board import INF, OPPOSITE, Board, board_of, frozen_deadlock, side_tables
+from solvers.sokoban.board import INF, OPPOSITE, Board, board_of, frozen_deadlock
 from solvers.sokoban.level import ACTIONS, Level
+from solvers.sokoban.limits import (
+    DEFAULT_MAX_NODES,
+    DEFAULT_MEMORY_MB,
+    DEFAULT_TIME_LIMIT,
+    check_size,
+    state_cap,
+)
+from solvers.sokoban.matching import min_cost_matching
 from solvers.sokoban.solution import Solution
+from solvers.sokoban.tables import SideTables, TableTimeout, side_tables
+
+__all__ = ["METRICS", "min_cost_matching", "solve"]
 
 FAST_WEIGHT = 3.0
+CHECK_EVERY = 63  # a mask: limits are checked every 64 expanded nodes
 METRICS = ("moves", "pushes")
 
 
@@ -35,21 +47,37 @@ def solve(
     level: Level,
     metric: str = "moves",
     fast: bool = False,
-    max_nodes: int = 2_000_000,
-    time_limit: float | None = None,
+    max_nodes: int = DEFAULT_MAX_NODES,
+    time_limit: float | None = DEFAULT_TIME_LIMIT,
+    memory_mb: float = DEFAULT_MEMORY_MB,
 ) -> Solution:
-    """Solve a level by A* over pushes; optimal for `metric` unless `fast`."""
+    """Solve a level by A* over pushes; optimal for `metric` unless `fast`.
+
+    The limits hold from the first instruction: `time_limit` seconds (None: no limit) include
+    building the tables, `memory_mb` caps the stored states; a level beyond the size limits
+    raises `LevelTooLarge` before any work.
+    """
     if metric not in METRICS:
         raise ValueError(f"metric must be one of {METRICS}, got {metric!r}")
     if max_nodes < 1:
         raise ValueError(f"max_nodes must be >= 1, got {max_nodes}")
+    if time_limit is not None and time_limit <= 0:
+        raise ValueError(f"time_limit must be > 0, got {time_limit}")
     start = time.perf_counter()
+    check_size(level)
     deadline = None if time_limit is None else start + time_limit
     board = board_of(level)
     player, mask = board.state(level)
-    pushes, expanded, reason = _search(
-        board, player, mask, metric == "moves", FAST_WEIGHT if fast else 1.0, max_nodes, deadline
-    )
+    cap = state_cap(board.height * board.width, memory_mb)
+    try:
+        tables = side_tables(board, deadline)
+    except TableTimeout:
+        pushes, expanded, reason = None, 0, "time limit"
+    else:
+        weight = FAST_WEIGHT if fast else 1.0
+        pushes, expanded, reason = _search(
+            board, tables, player, mask, metric == "moves", weight, (max_nodes, cap), deadline
+        )
     moves = "" if pushes is None else _lurd(board, player, mask, pushes)
     return Solution(
         solved=reason is None,
@@ -69,11 +97,11 @@ class _Children:
     boxes and, per box, the side of it the player is on, so many nodes share both.
     """
 
-    def __init__(self, board: Board) -> None:
+    def __init__(self, board: Board, tables: SideTables) -> None:
         self.board = board
-        tables = side_tables(board)
-        self.side = tables.side
-        self.rows = tables.rows
+        self.pieces = tables.pieces
+        self.pieces_of = tables.pieces_of
+        self.row = tables.row
         self.frozen: dict[int, bool] = {}
         self.bounds: dict[int, int] = {}
 
@@ -85,19 +113,35 @@ class _Children:
             frozen = self.frozen[key] = frozen_deadlock(self.board, mask, pushed)
         if frozen:
             return INF
-        cells = []
-        while mask:
-            low = mask & -mask
-            cells.append(low.bit_length() - 1)
-            mask ^= low
-        return self.bound(key >> self.board.pbits, player, cells)
+        # The bound's cache key: the boxes, then each box's piece around it (inlined: hot).
+        pieces = self.pieces
+        rows = []
+        bound_key = mask
+        rest = mask
+        while rest:
+            low = rest & -rest
+            rest ^= low
+            x = low.bit_length() - 1
+            around = pieces.get(x)
+            if around is None:
+                around = self.pieces_of(x)
+            s = around[player]
+            bound_key = bound_key << 3 | s
+            rows.append((x, s - 1))
+        value = self.bounds.get(bound_key)
+        if value is None:
+            value = self.bounds[bound_key] = self._compute(rows)
+        return value
 
     def bound(self, mask: int, player: int, cells: list[int]) -> int:
-        side = self.side
+        pieces = self.pieces
         rows = []
         key = mask
         for x in cells:
-            s = side[x][player]
+            around = pieces.get(x)
+            if around is None:
+                around = self.pieces_of(x)
+            s = around[player] - 1
             key = key << 3 | (s + 1)
             rows.append((x, s))
         value = self.bounds.get(key)
@@ -106,7 +150,7 @@ class _Children:
         return value
 
     def _compute(self, states: list[tuple[int, int]]) -> int:
-        table = self.rows
+        table = self.row
         goal_cells = self.board.goal_cells
         rows = []
         total = 0
@@ -114,11 +158,8 @@ class _Children:
         distinct = True
         for state in states:
             x, piece = state
-            if piece < 0:
-                # The player cannot reach this box at all: it stays where it is.
-                row = tuple(0 if g == x else INF for g in goal_cells)
-            else:
-                row = table[x << 2 | piece]
+            # piece < 0: the player cannot reach this box at all, so it stays where it is.
+            row = table(x, piece) if piece >= 0 else tuple(0 if g == x else INF for g in goal_cells)
             low = min(row)
             if low >= INF:
                 return INF
@@ -132,103 +173,31 @@ class _Children:
         return total if distinct else min_cost_matching(rows)
 
 
-def min_cost_matching(cost: list[list[int]]) -> int:
-    """Minimum total cost of a perfect matching of rows to columns (square matrix).
-
-    Exhaustive for up to 4 rows, the Hungarian algorithm with potentials (O(n^3)) beyond; INF
-    entries are forbidden pairs and a result >= INF means no perfect matching avoids them.
-    """
-    n = len(cost)
-    if n == 0:
-        return 0
-    if n == 1:
-        return min(cost[0][0], INF)
-    mins = [min(row) for row in cost]
-    if len({row.index(low) for row, low in zip(cost, mins, strict=True)}) == n:
-        return min(sum(mins), INF)  # every row's cheapest column differs: that is the optimum
-    if n <= 4:
-        # Boxoban has 4 boxes: straight-line minimisation over the assignments (sharing the
-        # 2x2 sub-matchings of the last two rows) beats any O(n^3) loop in Python.
-        if n == 2:
-            (a0, a1), (b0, b1) = cost
-            return min(a0 + b1, a1 + b0, INF)
-        if n == 3:
-            (a0, a1, a2), (b0, b1, b2), (c0, c1, c2) = cost
-            return min(
-                a0 + min(b1 + c2, b2 + c1),
-                a1 + min(b0 + c2, b2 + c0),
-                a2 + min(b0 + c1, b1 + c0),
-                INF,
-            )
-        (a0, a1, a2, a3), (b0, b1, b2, b3), (c0, c1, c2, c3), (d0, d1, d2, d3) = cost
-        m01 = min(c0 + d1, c1 + d0)
-        m02 = min(c0 + d2, c2 + d0)
-        m03 = min(c0 + d3, c3 + d0)
-        m12 = min(c1 + d2, c2 + d1)
-        m13 = min(c1 + d3, c3 + d1)
-        m23 = min(c2 + d3, c3 + d2)
-        return min(
-            a0 + min(b1 + m23, b2 + m13, b3 + m12),
-            a1 + min(b0 + m23, b2 + m03, b3 + m02),
-            a2 + min(b0 + m13, b1 + m03, b3 + m01),
-            a3 + min(b0 + m12, b1 + m02, b2 + m01),
-            INF,
-        )
-    u = [0] * (n + 1)
-    v = [0] * (n + 1)
-    match = [0] * (n + 1)  # match[j]: the row assigned to column j (1-based, 0 = none)
-    way = [0] * (n + 1)
-    for i in range(1, n + 1):
-        match[0] = i
-        j0 = 0
-        minv = [INF * 4] * (n + 1)
-        used = [False] * (n + 1)
-        while True:
-            used[j0] = True
-            i0 = match[j0]
-            row = cost[i0 - 1]
-            delta = INF * 4
-            j1 = 0
-            for j in range(1, n + 1):
-                if not used[j]:
-                    cur = row[j - 1] - u[i0] - v[j]
-                    if cur < minv[j]:
-                        minv[j] = cur
-                        way[j] = j0
-                    if minv[j] < delta:
-                        delta = minv[j]
-                        j1 = j
-            for j in range(n + 1):
-                if used[j]:
-                    u[match[j]] += delta
-                    v[j] -= delta
-                else:
-                    minv[j] -= delta
-            j0 = j1
-            if match[j0] == 0:
-                break
-        while j0:
-            j1 = way[j0]
-            match[j0] = match[j1]
-            j0 = j1
-    total = sum(cost[match[j] - 1][j - 1] for j in range(1, n + 1))
-    return min(total, INF)
-
-
 def _search(
     board: Board,
+    tables: SideTables,
     player: int,
     mask: int,
     by_moves: bool,
     weight: float,
-    max_nodes: int,
+    caps: tuple[int, int],
     deadline: float | None,
+    cutoff: int | None = None,
+    children: _Children | None = None,
 ) -> tuple[list[tuple[int, int]] | None, int, str | None]:
-    """A*; returns (pushes as (box cell, action index), expanded, reason)."""
+    """A*; returns (pushes as (box cell, action index), expanded, reason).
+
+    `caps`: (expanded nodes, stored states); the deadline is checked every CHECK_EVERY
+    expansions, often enough on the largest accepted level to stop within a fraction of a second.
+    `cutoff`: give up ("over cutoff") once every open node costs more (the labeller's question
+    "is the optimum at most this?"); `children`: a bound cache to share between searches.
+    """
     goal = board.goal_mask
     if mask == goal:
         return [], 0, None
-    children = _Children(board)
+    max_nodes, max_states = caps
+    if children is None:
+        children = _Children(board, tables)
     h0 = children.bound(
         mask, player, [i for i in range(board.height * board.width) if mask >> i & 1]
     )
@@ -236,14 +205,21 @@ def _search(
         return None, 0, "unsolvable"
     pb = board.pbits
     nbrs = board.nbr
-    behind = [board.nbr[OPPOSITE[a]] for a in range(4)]
-    dead = board.dead
+    # Per box cell, the pushes that can ever be legal: (direction, stand cell, target cell).
+    pushes_from = [
+        tuple(
+            (a, nbrs[OPPOSITE[a]][b], nbrs[a][b])
+            for a in range(4)
+            if nbrs[OPPOSITE[a]][b] >= 0 and nbrs[a][b] >= 0 and not board.dead[nbrs[a][b]]
+        )
+        for b in range(board.height * board.width)
+    ]
     # Walking distances start from this template: -1 free floor, -2 wall (boxes added per node).
     template = [-1 if f else -2 for f in board.floor]
     adjacent = [tuple(nb[c] for nb in nbrs if nb[c] >= 0) for c in range(len(template))]
     start_key = mask << pb | player
-    best_g = {start_key: 0}
-    parent: dict[int, tuple[int, int, int]] = {}  # child key -> (parent key, box cell, action)
+    # key -> (best g, parent key, box cell, action): one entry per stored state.
+    seen: dict[int, tuple[int, int, int, int]] = {start_key: (0, -1, -1, -1)}
     closed: set[int] = set()
     # Heap entries: (f, -g, tie, key, h); deeper nodes first among equal f. Children go in
     # with h = -1 and f from their parent's bound minus one (valid: the bound is consistent);
@@ -254,17 +230,19 @@ def _search(
     pmask = (1 << pb) - 1
     while heap:
         f, neg_g, tie_of, key, h = heapq.heappop(heap)
+        if cutoff is not None and f > cutoff:
+            return None, expanded, "over cutoff"
         g = -neg_g
-        if g > best_g[key]:
+        if g > seen[key][0]:
             continue
         p = key & pmask
         m = key >> pb
         if m == goal:
-            return _unwind(parent, key, start_key), expanded, None
+            return _unwind(seen, key, start_key), expanded, None
         if by_moves and key in closed:
             continue
         if h < 0:
-            _, b, a = parent[key]
+            _, _, b, a = seen[key]
             h = children(m, nbrs[a][b], b)
             if h >= INF:
                 continue
@@ -299,44 +277,39 @@ def _search(
         expanded += 1
         if expanded > max_nodes:
             return None, expanded, "node limit"
-        if deadline is not None and not expanded & 255 and time.perf_counter() > deadline:
+        if len(seen) > max_states:
+            return None, expanded, "memory limit"
+        if deadline is not None and not expanded & CHECK_EVERY and time.perf_counter() > deadline:
             return None, expanded, "time limit"
         for b in box_cells:
             without = m ^ (1 << b)
-            for a in range(4):
-                stand = behind[a][b]
-                if stand < 0:
-                    continue
+            for a, stand, t in pushes_from[b]:
                 walk = dist[stand]
-                if walk < 0:
-                    continue
-                t = nbrs[a][b]
                 # dist[t] == -2 on a floor cell means a box stands there.
-                if t < 0 or dist[t] == -2 or dead[t]:
+                if walk < 0 or dist[t] == -2:
                     continue
                 m2 = without | (1 << t)
                 g2 = g + (walk + 1 if by_moves else 1)
                 k2 = m2 << pb | b
-                old = best_g.get(k2)
-                if old is not None and old <= g2:
+                old = seen.get(k2)
+                if old is not None and old[0] <= g2:
                     continue
                 if m2 == goal and weight == 1.0 and g2 == f:
                     # A solution as cheap as the cheapest open node: nothing can beat it.
-                    parent[k2] = (key, b, a)
-                    return _unwind(parent, k2, start_key), expanded, None
-                best_g[k2] = g2
-                parent[k2] = (key, b, a)
+                    seen[k2] = (g2, key, b, a)
+                    return _unwind(seen, k2, start_key), expanded, None
+                seen[k2] = (g2, key, b, a)
                 tie += 1
                 heapq.heappush(heap, (g2 + weight * (h - 1 if h else 0), -g2, tie, k2, -1))
     return None, expanded, "unsolvable"
 
 
 def _unwind(
-    parent: dict[int, tuple[int, int, int]], key: int, start_key: int
+    seen: dict[int, tuple[int, int, int, int]], key: int, start_key: int
 ) -> list[tuple[int, int]]:
     pushes = []
     while key != start_key:
-        key, box, action = parent[key]
+        _, key, box, action = seen[key]
         pushes.append((box, action))
     pushes.reverse()
     return pushes

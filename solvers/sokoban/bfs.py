@@ -15,7 +15,7 @@ From there:
 States are compact ints (`board.py`); pushes onto dead squares are pruned, which never removes a
 state that can still be solved. Label results are cached per level, so labelling a freshly
 generated level costs no second search. Past LABEL_MAX_NODES states (Boxoban-sized levels) the
-label functions switch to A* (`astar.py`), which is exact too, one search per candidate action.
+label functions switch to the A* labeller (`labels.py`), which is exact too.
 
     python -c "from solvers.sokoban import *; print(optimal_actions(generate_level(0)))"
 """
@@ -28,10 +28,11 @@ from functools import lru_cache
 
 from solvers.sokoban.astar import solve
 from solvers.sokoban.board import OPPOSITE, Board, board_of
+from solvers.sokoban.labels import astar_actions, astar_trajectory
 from solvers.sokoban.level import ACTIONS, Level
+from solvers.sokoban.limits import DEFAULT_MAX_NODES, check_size
 from solvers.sokoban.solution import Solution
 
-DEFAULT_MAX_NODES = 2_000_000
 # States the label functions let the BFS store before they switch to A* (memory stays ~100 MB).
 LABEL_MAX_NODES = 500_000
 
@@ -51,9 +52,11 @@ def bfs_solve(
     """A move-optimal solution by breadth-first search (practical for small levels only).
 
     `max_nodes` caps the stored states, `time_limit` (seconds) the wall time; either gives
-    `solved=False` with the reason "node limit" or "time limit".
+    `solved=False` with the reason "node limit" or "time limit". A level over the size limits
+    raises `LevelTooLarge` before any work.
     """
     start = time.perf_counter()
+    check_size(level)
     analysis = _analysis(level, max_nodes, time_limit)
     moves = analysis.moves
     return Solution(
@@ -75,7 +78,9 @@ def optimal_actions(level: Level) -> tuple[str, ...]:
     """
     analysis = _cached_analysis(level, LABEL_MAX_NODES)
     if analysis.reason == "node limit":
-        return _astar_actions(level)[0]
+        actions, _, reason = astar_actions(level)
+        _check_labelled(reason)
+        return actions
     return tuple(analysis.path[0][2]) if analysis.path else ()
 
 
@@ -89,15 +94,8 @@ def optimal_trajectory(level: Level) -> list[tuple[Level, tuple[str, ...]]]:
     """
     analysis = _cached_analysis(level, LABEL_MAX_NODES)
     if analysis.reason == "node limit":
-        trajectory = []
-        state = level
-        actions, _ = _astar_actions(state)
-        while actions:
-            trajectory.append((state, actions))
-            nxt = state.step(actions[0])
-            assert nxt is not None
-            state = nxt
-            actions, _ = _astar_actions(state)
+        trajectory, reason = astar_trajectory(level)
+        _check_labelled(reason)
         return trajectory
     board = board_of(level)
     return [(board.level(p, m), tuple(actions)) for p, m, actions in analysis.path]
@@ -115,22 +113,13 @@ def _astar_length(level: Level) -> int | None:
     result = solve(level)
     if result.reason == "unsolvable":
         return None
-    if not result.solved:
-        raise RuntimeError(f"cannot label this level: A* stopped ({result.reason})")
+    _check_labelled(result.reason)
     return result.length
 
 
-def _astar_actions(level: Level) -> tuple[tuple[str, ...], int | None]:
-    # An action is optimal when the optimal length after it is one less.
-    best = _astar_length(level)
-    if not best:
-        return (), best
-    actions = []
-    for action in ACTIONS:
-        nxt = level.step(action)
-        if nxt is not None and _astar_length(nxt) == best - 1:
-            actions.append(action)
-    return tuple(actions), best
+def _check_labelled(reason: str | None) -> None:
+    if reason not in (None, "unsolvable"):
+        raise RuntimeError(f"cannot label this level: A* stopped ({reason})")
 
 
 def _analysis(level: Level, max_nodes: int, time_limit: float | None) -> _Analysis:
@@ -143,6 +132,7 @@ def _analysis(level: Level, max_nodes: int, time_limit: float | None) -> _Analys
 
 @lru_cache(maxsize=4096)
 def _cached_analysis(level: Level, max_nodes: int) -> _Analysis:
+    check_size(level)
     board = board_of(level)
     player, mask = board.state(level)
     return analyse(board, player, mask, max_nodes, None)

@@ -10,7 +10,7 @@ class Solution:
     """What a solver found: a LURD solution (moves lower case, pushes upper case) and its cost.
 
     `expanded` counts the states the search expanded; `reason` says why there is no solution
-    ("unsolvable", "node limit", "time limit").
+    ("unsolvable", "node limit", "time limit", "memory limit").
     """
 
     solved: bool
