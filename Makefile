@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: install test test-vllm lint bench build finetune clean
+.PHONY: install test test-vllm lint bench build finetune replicate-mini clean
 
 $(BIN)/datagen: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -52,6 +52,11 @@ CONFIG ?= answer-only
 finetune: install
 	@test -n "$(DATA)" -a -n "$(OUT)" || { echo "usage: make finetune DATA=DIR_OR_REPO OUT=DIR [MODEL=...] [CONFIG=...] [ARGS=...]"; exit 2; }
 	$(BIN)/datagen finetune --model $(MODEL) --data $(DATA) --config $(CONFIG) --out $(OUT) $(ARGS)
+
+# make replicate-mini [OUT=replication/mini] [ARGS="--seeds 1,2,3 ..."]: the miniature replication
+# (benchmarks/replicate_mini.py); run it again to resume an interrupted run.
+replicate-mini: install
+	$(BIN)/python benchmarks/replicate_mini.py --out $(or $(OUT),replication/mini) $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info
