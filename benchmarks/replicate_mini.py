@@ -41,16 +41,16 @@ class Settings:
     out: str = "replication/mini"
     seeds: tuple[int, ...] = (1, 2)  # model initialisation and training order
     data_seed: int = 1  # the datasets are the same for every seed
-    train_size: int = 1500
-    eval_size: int = 20  # rows built per variant
-    points_limit: int = 20  # episodes evaluated per variant
-    sokoban_limit: int = 10
+    train_size: int = 800
+    eval_size: int = 40  # rows built per variant
+    points_limit: int = 40  # episodes evaluated per variant
+    sokoban_limit: int = 6  # 30 turns each: Sokoban's evaluation costs as much as training
     points_max_new_tokens: int = 80
     sokoban_max_new_tokens: int = 24
     max_turns: int = 30  # the study's Sokoban turn limit
     epochs: int = 3
     lr: float = 1e-3  # from scratch: far above the study's 1e-5 for pre-trained models
-    global_batch: int = 32
+    global_batch: int = 16  # 150 optimizer steps on 800 rows x 3 epochs
     max_len: int = 1024
     max_steps: int | None = None  # smoke tests only
     eval_every: int = 0  # in-loop evaluation (train_log.jsonl, curves) every K steps; 0 = off

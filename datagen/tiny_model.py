@@ -195,7 +195,7 @@ class TinyModelConfig:
 MINI_CONFIG = TinyModelConfig(
     vocab_size=2048,
     hidden_size=256,
-    intermediate_size=768,
+    intermediate_size=512,
     num_hidden_layers=4,
     num_attention_heads=8,
     num_key_value_heads=2,

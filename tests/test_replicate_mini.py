@@ -53,12 +53,12 @@ def test_mini_config_is_in_the_issue_range():
 def test_extra_corpus_gives_eval_words_their_own_tokens():
     from datagen.tiny_model import build_tokenizer
 
-    words = ["North South West East ⬆️ ⬇️ ⬅️ ➡️ " * 50]
+    words = ["answer: Zorblax ⬆️ Quuxtor " * 20]
     plain, extended = build_tokenizer(600), build_tokenizer(600, words)
-    assert len(extended.tokenize(" North")) < len(plain.tokenize(" North")) or len(
-        extended.tokenize("⬆️")
-    ) < len(plain.tokenize("⬆️"))
-    assert len(extended.tokenize("⬆️")) <= 2
+    assert len(plain.tokenize(" Zorblax")) > 1
+    assert extended.tokenize(" Zorblax") == ["ĠZorblax"]
+    assert len(extended.tokenize(" ⬆️")) == 1
+    assert plain.tokenize(" Up") == extended.tokenize(" Up")  # the project's words stay
 
 
 def test_settings_are_validated():
