@@ -207,9 +207,16 @@ def run(s: Settings) -> Path:
     record["settings"] = settings
     times = record.setdefault("seconds", {})
     start = time.perf_counter()
+
+    def save() -> None:  # after every step, so that a cut-off run can be reported and resumed
+        times["this_invocation_s"] = round(time.perf_counter() - start, 1)
+        record_file.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+
+    save()
     build_data(s, out, times)
     for seed in s.seeds:
         build_base(s, out, seed)
+    save()
     jobs = [(t, c, seed) for seed in s.seeds for t in TASKS for c in CONFIGS]
     with ThreadPoolExecutor(max_workers=s.jobs) as pool:
         futures = [pool.submit(train_and_eval, s, out, *job) for job in jobs]
@@ -220,8 +227,7 @@ def run(s: Settings) -> Path:
                     times.setdefault(name, {}).update(spent)
             except RuntimeError as error:
                 errors.append(str(error))
-    times["this_invocation_s"] = round(time.perf_counter() - start, 1)
-    record_file.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n")
+            save()
     if errors:
         raise RuntimeError("; ".join(errors))
     write_report(out, s.seeds, record)

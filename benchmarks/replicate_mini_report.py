@@ -101,7 +101,7 @@ def verdicts(table: dict) -> list[str]:
     return lines
 
 
-def markdown(table: dict, record: dict) -> str:
+def markdown(table: dict, record: dict, missing: list[str] | None = None) -> str:
     from datagen.figures.style import grouped, variant_group
 
     s = record.get("settings", {})
@@ -127,6 +127,7 @@ def markdown(table: dict, record: dict) -> str:
         "turns whose answer follows the prompt's vocabulary / rule. `study`: what the study "
         "reports for success (its summaries in study.md; no per-variant table is available).",
         "",
+        *([f"**Not finished yet** (no evaluation): {', '.join(missing)}.", ""] if missing else []),
         "## What appears (instruction validity, by Table-1 group)",
         "",
         *(verdicts(table) or ["- no evaluation finished yet"]),
@@ -162,8 +163,15 @@ def write_report(out: Path, seeds: tuple[int, ...], record: dict) -> dict:
     from datagen.figures import runs_heatmap, training_curves
 
     table = collect(out, tuple(seeds))
+    missing = [
+        f"{t}-{c}-seed{seed}"
+        for seed in seeds
+        for t in ("points", "sokoban")
+        for c in CONFIGS
+        if not (out / "evals" / f"{t}-{c}-seed{seed}" / "results.json").exists()
+    ]
     (out / "results.json").write_text(json.dumps(table, indent=2) + "\n")
-    (out / "results.md").write_text(markdown(table, record))
+    (out / "results.md").write_text(markdown(table, record, missing))
     means = {
         c: {t: {v: cells[c] for v, cells in vs.items() if c in cells} for t, vs in table.items()}
         for c in CONFIGS
@@ -187,6 +195,8 @@ def write_report(out: Path, seeds: tuple[int, ...], record: dict) -> dict:
 
 if __name__ == "__main__":
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "replication/mini")
-    rec = json.loads((folder / "replication.json").read_text())
-    write_report(folder, tuple(rec["settings"]["seeds"]), rec)
+    record_file = folder / "replication.json"
+    rec = json.loads(record_file.read_text()) if record_file.exists() else {}
+    found = sorted({int(p.name.rsplit("seed", 1)[1]) for p in folder.glob("evals/*-seed*")})
+    write_report(folder, tuple(rec.get("settings", {}).get("seeds") or found), rec)
     print(f"wrote {folder}/results.md, results.json, results.png, seeds.png")
