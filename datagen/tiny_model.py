@@ -191,7 +191,7 @@ class TinyModelConfig:
 
 
 # A larger from-scratch model for the miniature replication (benchmarks/replicate_mini.py):
-# about 3 M parameters, small enough to train on one CPU core in minutes.
+# about 2.5 M parameters, small enough to train on one CPU core in minutes.
 MINI_CONFIG = TinyModelConfig(
     vocab_size=2048,
     hidden_size=256,
