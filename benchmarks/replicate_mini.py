@@ -41,7 +41,7 @@ class Settings:
     out: str = "replication/mini"
     seeds: tuple[int, ...] = (1, 2)  # model initialisation and training order
     data_seed: int = 1  # the datasets are the same for every seed
-    train_size: int = 800
+    train_size: int = 1500
     eval_size: int = 40  # rows built per variant
     points_limit: int = 40  # episodes evaluated per variant
     sokoban_limit: int = 6  # 30 turns each: Sokoban's evaluation costs as much as training
@@ -50,7 +50,10 @@ class Settings:
     max_turns: int = 30  # the study's Sokoban turn limit
     epochs: int = 3
     lr: float = 1e-3  # from scratch: far above the study's 1e-5 for pre-trained models
-    global_batch: int = 16  # 150 optimizer steps on 800 rows x 3 epochs
+    # 282 optimizer steps on 1500 rows x 3 epochs, as many as the pilot's (3000 rows, batch 32);
+    # at 150 steps (800 rows) a model had learned the answer's format after epoch 1 but not yet
+    # to copy the cards into it.
+    global_batch: int = 16
     max_len: int = 1024
     max_steps: int | None = None  # smoke tests only
     eval_every: int = 0  # in-loop evaluation (train_log.jsonl, curves) every K steps; 0 = off
