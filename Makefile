@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: install test test-vllm lint bench build finetune grpo clean
+.PHONY: install test test-vllm lint bench build finetune grpo replicate-mini clean
 
 $(BIN)/datagen: pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -60,6 +60,11 @@ finetune: install
 grpo: install
 	@test -n "$(DATA)" -a -n "$(OUT)" || { echo "usage: make grpo DATA=DIR_OR_REPO OUT=DIR [MODEL=...] [CONFIG=diverse-rl] [ARGS=...]"; exit 2; }
 	$(BIN)/datagen grpo --model $(MODEL) --data $(DATA) --config $(if $(filter file,$(origin CONFIG)),diverse-rl,$(CONFIG)) --out $(OUT) $(ARGS)
+
+# make replicate-mini [OUT=replication/mini] [ARGS="--seeds 1,2,3 ..."]: the miniature replication
+# (benchmarks/replicate_mini.py); run it again to resume an interrupted run.
+replicate-mini: install
+	$(BIN)/python benchmarks/replicate_mini.py --out $(or $(OUT),replication/mini) $(ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

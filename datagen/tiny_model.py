@@ -19,6 +19,7 @@ import argparse
 import contextlib
 import json
 import sys
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -189,11 +190,25 @@ class TinyModelConfig:
                 raise ValueError(f"{name} must be positive")
 
 
-def build_tokenizer(vocab_size: int = 1024):
+# A larger from-scratch model for the miniature replication (benchmarks/replicate_mini.py):
+# about 2.5 M parameters, small enough to train on one CPU core in minutes.
+MINI_CONFIG = TinyModelConfig(
+    vocab_size=2048,
+    hidden_size=256,
+    intermediate_size=512,
+    num_hidden_layers=4,
+    num_attention_heads=8,
+    num_key_value_heads=2,
+    head_dim=32,
+)
+
+
+def build_tokenizer(vocab_size: int = 1024, corpus: Sequence[str] | None = None):
     """A byte-level BPE tokenizer with Qwen3's special tokens and chat template.
 
-    Trained on `CORPUS` (deterministic: the same corpus and size give the same vocabulary).
-    Returns a `transformers.PreTrainedTokenizerFast`.
+    Trained on `CORPUS`, plus `corpus` when given (e.g. every prompt vocabulary of a build, so
+    that its words get tokens of their own). Deterministic: the same texts and size give the same
+    vocabulary. Returns a `transformers.PreTrainedTokenizerFast`.
     """
     from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
@@ -212,7 +227,7 @@ def build_tokenizer(vocab_size: int = 1024):
         initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
         show_progress=False,
     )
-    tok.train_from_iterator(list(CORPUS), trainer=trainer)
+    tok.train_from_iterator([*CORPUS, *(corpus or ())], trainer=trainer)
     tok.add_tokens([AddedToken(t, special=False, normalized=False) for t in ADDED_TOKENS])
     return PreTrainedTokenizerFast(
         tokenizer_object=tok,
@@ -225,12 +240,16 @@ def build_tokenizer(vocab_size: int = 1024):
 
 
 def build_tiny_model(
-    out_dir: Path | str, seed: int = 0, config: TinyModelConfig | None = None
+    out_dir: Path | str,
+    seed: int = 0,
+    config: TinyModelConfig | None = None,
+    corpus: Sequence[str] | None = None,
 ) -> Path:
     """Build the tiny model and tokenizer and save them to `out_dir`; return the directory.
 
-    Deterministic: the same `seed` (and `config`) gives byte-identical weights and tokenizer.
-    `config.seed` is ignored in favour of `seed`.
+    Deterministic: the same `seed` (and `config`, `corpus`) gives byte-identical weights and
+    tokenizer. `config.seed` is ignored in favour of `seed`; `corpus` adds texts to the
+    tokenizer's training corpus (see `build_tokenizer`).
     """
     import torch
     from transformers import GenerationConfig, Qwen3Config, Qwen3ForCausalLM
@@ -238,7 +257,7 @@ def build_tiny_model(
     cfg = TinyModelConfig(**{**asdict(config or TinyModelConfig()), "seed": seed})
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    tokenizer = build_tokenizer(cfg.vocab_size)
+    tokenizer = build_tokenizer(cfg.vocab_size, corpus)
     eos_id = tokenizer.convert_tokens_to_ids(IM_END)
     pad_id = tokenizer.convert_tokens_to_ids(ENDOFTEXT)
     model_config = Qwen3Config(
@@ -278,7 +297,10 @@ def build_tiny_model(
     )
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
-    (out / "tiny_model.json").write_text(json.dumps(asdict(cfg), indent=2) + "\n")
+    record = asdict(cfg)
+    if corpus:  # the default build's record stays as it was
+        record["extra_corpus_texts"] = len(corpus)
+    (out / "tiny_model.json").write_text(json.dumps(record, indent=2) + "\n")
     return out
 
 
