@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import click
 
-from datagen.cli.options import comma_separated, json_object
+from datagen.cli.options import (
+    chat_template_kwargs_option,
+    comma_separated,
+    prompt_format_option,
+)
 
 BACKENDS = ("transformers", "vllm", "oracle", "frozen")
 
@@ -58,20 +62,8 @@ BACKENDS = ("transformers", "vllm", "oracle", "frozen")
     type=int,
     help="Prompts per generate call (transformers backend).",
 )
-@click.option(
-    "--chat-template-kwargs",
-    default=None,
-    callback=json_object,
-    help="Extra chat-template variables as JSON, e.g. '{\"enable_thinking\": false}' (Qwen3).",
-)
-@click.option(
-    "--prompt-format",
-    type=click.Choice(["chat", "study"]),
-    default="chat",
-    show_default=True,
-    help="chat: the tokenizer's chat template; study: the study's raw string with its "
-    "<think>/<answer> prefill, which the answer parser reads with the continuation.",
-)
+@chat_template_kwargs_option
+@prompt_format_option
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--device", default="auto", show_default=True)
 @click.option(

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import click
 
-from datagen.cli.options import comma_separated, json_object
+from datagen.cli.options import (
+    chat_template_kwargs_option,
+    comma_separated,
+    prompt_format_option,
+)
 from datagen.finetune import DEFAULT_MODEL
 
 
@@ -65,20 +69,8 @@ from datagen.finetune import DEFAULT_MODEL
 @click.option(
     "--attn-implementation", default=None, help="sdpa (default), eager, flash_attention_2, ..."
 )
-@click.option(
-    "--chat-template-kwargs",
-    default=None,
-    callback=json_object,
-    help="Extra chat-template variables as JSON, e.g. '{\"enable_thinking\": false}' (Qwen3).",
-)
-@click.option(
-    "--prompt-format",
-    type=click.Choice(["chat", "study"]),
-    default="chat",
-    show_default=True,
-    help="chat: the tokenizer's chat template; study: the study's raw string with its "
-    "<think>/<answer> prefill (needs <|im_start|>/<|im_end|> tokens). Give the same to eval.",
-)
+@chat_template_kwargs_option
+@prompt_format_option
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--limit", default=None, type=int, help="Train on the first N rows only.")
 @click.option("--max-steps", default=None, type=int, help="Stop after N optimizer steps.")

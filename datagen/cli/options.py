@@ -1,4 +1,4 @@
-"""Click callbacks shared by the commands: comma-separated lists and JSON objects."""
+"""Click callbacks and options shared by the commands: lists, JSON objects, prompt options."""
 
 from __future__ import annotations
 
@@ -34,3 +34,22 @@ def json_object(_ctx: click.Context, _param: click.Parameter, value: str | None)
     if not isinstance(parsed, dict):
         raise click.BadParameter("a JSON object is expected")
     return parsed
+
+
+# How a model sees its prompts: `datagen finetune` and `datagen eval` take the same two options,
+# and a model is evaluated under the ones it was trained with.
+chat_template_kwargs_option = click.option(
+    "--chat-template-kwargs",
+    default=None,
+    callback=json_object,
+    help="Extra chat-template variables as JSON, e.g. '{\"enable_thinking\": false}' (Qwen3).",
+)
+prompt_format_option = click.option(
+    "--prompt-format",
+    type=click.Choice(["chat", "study"]),
+    default="chat",
+    show_default=True,
+    help="chat: the tokenizer's chat template; study: the study's raw string with its "
+    "<think>/<answer> prefill (needs <|im_start|>/<|im_end|> tokens), which the answer parser "
+    "reads with the continuation. Give finetune and eval the same.",
+)
