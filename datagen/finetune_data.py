@@ -68,16 +68,19 @@ def available(task_dir: Path) -> dict[str, list[str]]:
 
 def load_rows(task_dir: Path, config: str, split: str = "train") -> list[dict]:
     """The rows of one split as dicts (parquet read directly: no cache, no network)."""
-    import pyarrow.parquet as pq
-
     files = sorted((task_dir / "data" / config).glob(f"{split}-*.parquet"))
     if not files:
         configs = available(task_dir) if (task_dir / "data").is_dir() else {}
         have = ", ".join(f"{c}[{'/'.join(s)}]" for c, s in configs.items()) or "none"
         raise FinetuneError(f"{task_dir}: no {config}/{split} split (available: {have})")
+    from datagen.folder_data import CardError, read_rows
+
     rows: list[dict] = []
     for file in files:
-        rows.extend(pq.read_table(file).to_pylist())
+        try:
+            rows.extend(read_rows(file))
+        except CardError as error:  # truncated or not parquet: one line, not a traceback
+            raise FinetuneError(str(error)) from None
     for row in rows:  # a build may store nested columns as JSON text; rows are dicts here
         for key in JSON_COLUMNS:
             if isinstance(row.get(key), str):

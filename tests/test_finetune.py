@@ -130,6 +130,12 @@ def test_bad_input_is_reported_before_training(tiny, build_dir, tmp_path):
     with pytest.raises(FinetuneError, match="no cot/train split"):
         train(_config(tiny, build_dir, tmp_path / "cot", config="cot"))
     assert not (tmp_path / "rl").exists() and not (tmp_path / "long").exists()
+    broken = tmp_path / "broken"
+    shutil.copytree(resolve_task_dir(build_dir), broken)
+    data = broken / "data" / "answer-only" / "train-00000-of-00001.parquet"
+    data.write_bytes(data.read_bytes()[:100])  # truncated: one line, not a pyarrow traceback
+    with pytest.raises(FinetuneError, match="not a readable parquet file"):
+        load_rows(broken, "answer-only")
 
     plain = tmp_path / "plain"
     shutil.copytree(tiny, plain)
