@@ -236,6 +236,11 @@ def _train(cfg: FinetuneConfig, dist: Dist, log: Any, on_step: Any) -> dict:
         say = lambda _message: None  # noqa: E731  (rank 0 speaks for all)
     tokenizer = load_tokenizer(cfg.model, cfg.prompt_format)
     encoded, task_dir = prepare(cfg, tokenizer)
+    if cfg.save and not cfg.resume and (out / "finetune.json").is_file():
+        # A fresh run would append to its log and replace its checkpoints.
+        raise FinetuneError(
+            f"{out} holds a finetune run: pass --resume to continue it, or choose another --out"
+        )
     fingerprint = fingerprint_of(cfg, encoded)
     device = dist.device
     compute_dtype = autocast_dtype(cfg.dtype, device)

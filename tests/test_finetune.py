@@ -234,6 +234,11 @@ def test_resume_continues_exactly(tiny, build_dir, tmp_path):
         assert torch.allclose(a[key], b[key], atol=1e-6), key
     with pytest.raises(FinetuneError, match="cannot resume"):
         train(_config(tiny, build_dir, broken, resume=True, lr=1e-3))
+    # A fresh run into a run's folder would replace its checkpoints: refused, nothing touched.
+    before = sorted(p.name for p in broken.iterdir())
+    with pytest.raises(FinetuneError, match="holds a finetune run: pass --resume"):
+        train(_config(tiny, build_dir, broken))
+    assert sorted(p.name for p in broken.iterdir()) == before
 
 
 @pytest.mark.slow
