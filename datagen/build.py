@@ -7,7 +7,9 @@ Order of work, per task: the evaluation variants first, then training instances 
 their own seed stream while skipping anything an evaluation variant poses (leakage), then the
 configs (answer-only, rl, and with a teacher cot), their parquet files, `build.json` and the
 dataset card. Rows are produced in chunks of indices by worker processes; each chunk depends
-only on the options and its indices, so 1 or 2 workers give byte-identical files.
+only on the options and its indices, so 1 or 2 workers give byte-identical files. The options
+are `datagen.build_config.BuildConfig`; the worker jobs that draw and label instances are in
+`datagen.build_rows`.
 """
 
 from __future__ import annotations
@@ -17,165 +19,29 @@ import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from functools import partial
 from itertools import chain
 from pathlib import Path
 from typing import Any
 
 from datagen import __version__
-from datagen.seeding import derive_rng, derive_seed
-from datagen.suites import POINTS_EVAL, SOKOBAN_EVAL, PointsVariant, SokobanVariant, split_name
+from datagen.build_config import BuildConfig, BuildError
+from datagen.build_rows import (
+    CHUNK,
+    MAX_DRAWS_PER_ROW,
+    points_eval_rows,
+    points_train_chunk,
+    sokoban_eval_levels,
+    sokoban_eval_rows,
+    sokoban_train_chunk,
+)
+from datagen.suites import POINTS_EVAL, SOKOBAN_EVAL, split_name
 
 # Figures of one run, not of the data (a resumed build reuses samples, timings vary): they go to
 # run.json so that build.json, like the parquet files, is byte-identical for the same options.
 # The teacher's server URLs (redacted) and per-server counts say where it ran: run.json too.
 VOLATILE = frozenset({"wall_seconds", "generated", "reused", "base_urls", "servers"})
-
-CHUNK = 64  # instances per worker job: small enough to stop soon after the target is reached
-MAX_DRAWS_PER_ROW = 50  # a train split that needs more draws than this per row cannot be filled
-
-
-class BuildError(RuntimeError):
-    """A build that cannot produce what was asked (the message says why)."""
-
-
-@dataclass(frozen=True)
-class BuildConfig:
-    task: str  # "sokoban" | "points"
-    diverse: bool = False  # a fresh vocabulary / face-card rule per training row
-    train_size: int = 10_000  # training rows (CoT: prompts sent to the teacher)
-    eval_size: int | None = None  # rows per evaluation variant; None = the study's sizes
-    seed: int = 0
-    wordings: tuple[str, ...] = ("paper",)  # opt-in: paraphrased instructions for training rows
-    legends: tuple[str, ...] = ("paper",)  # opt-in (Sokoban): grid symbol legends
-    targets: tuple[int, ...] = (24,)  # opt-in (points): training targets
-    variants: tuple[str, ...] | None = None  # evaluation variants to build; None = all
-    min_moves: int = 1  # Sokoban training levels: the shortest optimal length kept
-    max_moves: int = 30  # Sokoban training levels: the longest (the study's label cap)
-    workers: int = 2
-    cot: dict | None = None  # teacher, sampling and rejection options (see datagen.cli.build)
-    holdout: str = "hands"  # points: "values" also keeps every eval value multiset out of training
-    levels: tuple = ()  # Sokoban: datagen.levels.LevelSource collections (train / eval variants)
-
-    def __post_init__(self) -> None:
-        from datagen.templates import points as points_templates
-        from datagen.templates import sokoban as sokoban_templates
-
-        if self.task not in ("sokoban", "points"):
-            raise ValueError(f"unknown task {self.task!r}")
-        if self.train_size < 0 or (self.eval_size is not None and self.eval_size < 0):
-            raise ValueError("sizes must be >= 0")
-        if self.workers < 1:
-            raise ValueError("workers must be >= 1")
-        wordings = (
-            sokoban_templates.WORDINGS if self.task == "sokoban" else points_templates.WORDINGS
-        )
-        for wording in self.wordings:
-            if wording not in wordings:
-                other = "points" if self.task == "sokoban" else "sokoban"
-                theirs = points_templates if other == "points" else sokoban_templates
-                raise ValueError(
-                    f"unknown {self.task} wording {wording!r}; {self.task} has "
-                    f"{', '.join(wordings)} ({other}: {', '.join(theirs.WORDINGS)})"
-                )
-        self._check_plan()
-        for legend in self.legends:
-            if legend not in sokoban_templates.SYMBOL_LEGENDS:
-                raise ValueError(
-                    f"unknown symbol legend {legend!r}; choose from "
-                    f"{', '.join(sokoban_templates.SYMBOL_LEGENDS)}"
-                )
-        if self.task == "points" and any(t < 1 for t in self.targets):
-            raise ValueError("targets must be positive integers")
-        if self.task == "sokoban":
-            _check_moves(self.min_moves, self.max_moves)
-        from datagen.levels import check_sources
-
-        check_sources(self.levels, self.task)
-        known = {v.name for v in (SOKOBAN_EVAL if self.task == "sokoban" else POINTS_EVAL)}
-        for variant in self.variants or ():
-            if variant not in known:
-                raise ValueError(
-                    f"unknown {self.task} variant {variant!r}; choose from "
-                    f"{', '.join(sorted(known))}"
-                )
-
-    def _check_plan(self) -> None:
-        """Options that contradict each other or ask for nothing: refused before any work."""
-        from datagen.leakage import HOLDOUTS
-
-        if self.train_size == 0 and self.eval_size == 0:
-            raise ValueError("nothing to build: --train-size and --eval-size are both 0")
-        if self.task == "points" and tuple(self.legends) != ("paper",):
-            raise ValueError("--legends applies to Sokoban only (the grid symbols)")
-        if self.task == "sokoban" and tuple(self.targets) != (24,):
-            raise ValueError("--targets applies to General Points only")
-        if self.holdout not in HOLDOUTS:
-            raise ValueError(f"holdout: one of {', '.join(HOLDOUTS)}, got {self.holdout!r}")
-        if self.task == "sokoban" and self.holdout != "hands":
-            raise ValueError("--holdout values applies to General Points only")
-        if self.cot is not None:
-            most = self.cot.get("max_samples", 1)
-            if self.cot.get("initial_samples", 1) > most:
-                raise ValueError(
-                    f"--initial-samples {self.cot['initial_samples']} exceeds --max-samples {most}"
-                )
-            if self.cot.get("keep", 1) > most:
-                raise ValueError(
-                    f"--keep {self.cot['keep']} accepted traces can never come from at most "
-                    f"--max-samples {most} samples per prompt"
-                )
-
-    @property
-    def prefix(self) -> str:
-        return "diverse-" if self.diverse else ""
-
-    def eval_size_of(self, variant: SokobanVariant | PointsVariant) -> int:
-        return variant.size if self.eval_size is None else self.eval_size
-
-    def data_options(self) -> dict:
-        """The options that decide the rows (the fingerprint's input)."""
-        options = asdict(self)
-        options.pop("workers")
-        if self.cot is not None:
-            # Never record a secret; keep only the settings the chosen teacher uses. Server URLs
-            # (which may hold credentials) and engine parallelism say where and how fast the
-            # teacher ran, not what it wrote: out of the fingerprint (build.json["teacher"] and
-            # run.json record them, redacted).
-            skip = ("api_key", "base_url", "max_retries", "tensor_parallel_size")
-            cot = {k: v for k, v in self.cot.items() if k not in {*skip, "data_parallel_size"}}
-            if cot["teacher"] == "search":
-                cot.pop("model", None)
-            options["cot"] = cot
-        if self.levels:  # the collections' content, not where they lie
-            options["levels"] = [source.describe() for source in self.levels]
-        else:
-            options.pop("levels")
-        if self.task == "points":
-            options.pop("legends")
-            options.pop("min_moves")
-            options.pop("max_moves")
-        else:
-            options.pop("targets")
-            options.pop("holdout")
-        return options
-
-
-def _check_moves(min_moves: int, max_moves: int) -> None:
-    """Refuse move filters that no training level (6x6, one box) can meet, before any work."""
-    from solvers.sokoban.generator import longest_level
-
-    longest = longest_level(6, 6, 1)
-    if min_moves < 1:
-        raise ValueError(f"--min-moves must be >= 1, got {min_moves}")
-    if max_moves < min_moves:
-        raise ValueError(f"--max-moves {max_moves} is below --min-moves {min_moves}")
-    if min_moves > longest:
-        raise ValueError(
-            f"--min-moves {min_moves}: no generated 6x6 one-box level is longer than "
-            f"{longest} moves"
-        )
 
 
 @dataclass
@@ -189,143 +55,6 @@ class TaskBuild:
     rejected: list[dict] = field(default_factory=list)
     seconds: float = 0.0
     levels: dict[str, dict] = field(default_factory=dict)  # per collection split: what it gave
-
-
-# ---------------------------------------------------------------------------------------------
-# Sokoban
-
-
-def _sokoban_eval_levels(job: tuple[int, SokobanVariant, int]) -> list[tuple[int, str]]:
-    """`size` distinct start grids of a geometry, as (seed, xsb)."""
-    from solvers.sokoban import generate_level
-
-    seed, variant, size = job
-    levels: dict[str, int] = {}
-    for i in range(size * MAX_DRAWS_PER_ROW):
-        if len(levels) == size:
-            break
-        level_seed = derive_seed(seed, "sokoban", "eval", variant.geometry, i)
-        level = generate_level(level_seed, variant.height, variant.width, variant.boxes)
-        levels.setdefault(level.xsb(), level_seed)
-    return [(s, grid) for grid, s in levels.items()]
-
-
-def _sokoban_eval_rows(job: tuple[SokobanVariant, list[tuple[int, str]]]) -> list[dict]:
-    from datagen.tasks import sokoban
-    from datagen.templates.sokoban import make_template
-    from solvers.sokoban import Level
-
-    variant, levels = job
-    template = make_template(
-        vocabulary=variant.vocabulary,
-        scored_vocabulary=variant.scored,
-        show_answers=variant.show_answers,
-        think=True,
-    )
-    return [
-        sokoban.start_row(variant.name, Level.parse(grid), level_seed, template)
-        for level_seed, grid in levels
-    ]
-
-
-def _sokoban_train_chunk(job: tuple[BuildConfig, int, frozenset[tuple]]) -> tuple[list[dict], int]:
-    """Rows of the levels start..start+CHUNK; returns (rows, levels skipped for leakage)."""
-    from datagen.leakage import sokoban_key
-    from datagen.tasks import sokoban
-    from datagen.templates.sokoban import draw_diverse_template, make_template
-    from solvers.sokoban import generate_level
-
-    config, start, eval_grids = job
-    rows, skipped = [], 0
-    for i in range(start, start + CHUNK):
-        level_seed = derive_seed(config.seed, "sokoban", "train", i)
-        level = generate_level(level_seed, 6, 6, 1, config.min_moves, config.max_moves)
-
-        def template_for(step: int, i: int = i) -> dict:
-            rng = derive_rng(config.seed, "sokoban", "template", i, step)
-            if config.diverse:
-                return draw_diverse_template(
-                    rng, think=True, wordings=config.wordings, legends=config.legends
-                )
-            return make_template(
-                think=True, wording=rng.choice(config.wordings), symbols=rng.choice(config.legends)
-            )
-
-        level_rows = sokoban.trajectory_rows(level, level_seed, template_for)
-        if any(sokoban_key(row["instance"]["grid"]) in eval_grids for row in level_rows):
-            skipped += 1
-            continue
-        rows.extend(level_rows)
-    return rows, skipped
-
-
-# ---------------------------------------------------------------------------------------------
-# General Points
-
-
-def _points_eval_rows(job: tuple[int, PointsVariant, int]) -> list[dict]:
-    """`size` rows of hands distinct (as multisets) within the variant, each solvable."""
-    from datagen.tasks import points
-    from datagen.templates.points import make_template
-    from solvers.points import FACE_RULES
-
-    seed, variant, size = job
-    template = make_template(
-        rule=variant.rule,
-        faces=FACE_RULES[variant.rule],
-        scored_faces=FACE_RULES[variant.scored_rule],
-        think=True,
-    )
-    rows, seen = [], set()
-    if size == 0:  # --eval-size 0: no eval config, as for Sokoban
-        return rows
-    for i in range(size * MAX_DRAWS_PER_ROW):
-        if len(rows) == size:
-            return rows
-        hand_seed = derive_seed(seed, "points", "eval", variant.name, i)
-        cards = points.draw_hand(derive_rng(hand_seed), variant.cards, variant.draw)
-        key = tuple(sorted(cards))
-        if key in seen:
-            continue
-        row = points.make_row(variant.name, cards, 24, template, hand_seed)
-        if row is not None:
-            seen.add(key)
-            rows.append(row)
-    raise BuildError(f"points variant {variant.name}: found only {len(rows)} of {size} hands")
-
-
-def _points_train_chunk(
-    job: tuple[BuildConfig, int, frozenset[tuple]], rule: str | None = None
-) -> tuple[list[dict], int]:
-    """Training hands drawn uniformly (the study's training draw); diverse: under `rule`."""
-    from datagen.leakage import points_keys
-    from datagen.tasks import points
-    from datagen.templates.points import draw_diverse_template, make_template
-    from solvers.points import FACE_RULES
-
-    config, start, eval_keys = job
-    rows, skipped = [], 0
-    for i in range(start, start + CHUNK):
-        stream = ("points", "train", i) if rule is None else ("points", "train", rule, i)
-        hand_seed = derive_seed(config.seed, *stream)
-        rng = derive_rng(hand_seed)
-        cards = points.draw_hand(rng, 4, "uniform")
-        target = rng.choice(config.targets)
-        if rule is not None:
-            template = draw_diverse_template(
-                rng, {rule: FACE_RULES[rule]}, think=True, wordings=config.wordings
-            )
-        else:
-            template = make_template(
-                rule="all_10", faces=FACE_RULES["all_10"], wording=rng.choice(config.wordings)
-            )
-        if points_keys(cards, template, target, config.holdout) & eval_keys:
-            skipped += 1
-            continue
-        row = points.make_row("train", cards, target, template, hand_seed)
-        if row is not None:
-            rows.append(row)
-    return rows, skipped
 
 
 # ---------------------------------------------------------------------------------------------
@@ -435,15 +164,15 @@ def eval_rows(config: BuildConfig, workers: Workers) -> dict[str, list[dict]]:
         # Variants of one geometry share their levels: generate each geometry once.
         by_geometry = {v.geometry: v for v in variants}
         jobs = [(config.seed, v, sizes[g]) for g, v in by_geometry.items()]
-        levels = dict(zip(by_geometry, workers.map(_sokoban_eval_levels, jobs), strict=True))
+        levels = dict(zip(by_geometry, workers.map(sokoban_eval_levels, jobs), strict=True))
         results = workers.map(
-            _sokoban_eval_rows,
+            sokoban_eval_rows,
             [(v, levels[v.geometry][: config.eval_size_of(v)]) for v in variants],
         )
     else:
         variants = [v for v in POINTS_EVAL if not config.variants or v.name in config.variants]
         jobs = [(config.seed, v, config.eval_size_of(v)) for v in variants]
-        results = workers.map(_points_eval_rows, jobs)
+        results = workers.map(points_eval_rows, jobs)
     return {v.name: rows for v, rows in zip(variants, results, strict=True)}
 
 
@@ -494,7 +223,7 @@ def build_task(config: BuildConfig, work_dir: Path | None = None, console: Any =
         exclude = frozenset(_leakage_keys(config.task, chain(*evaluation.values()), config.holdout))
 
         step = progress.add_task(f"{config.task}: training rows", total=config.train_size)
-        chunk_fn = _sokoban_train_chunk if config.task == "sokoban" else _points_train_chunk
+        chunk_fn = sokoban_train_chunk if config.task == "sokoban" else points_train_chunk
         collected = collection_train(
             config, lambda rows: not _leakage_keys(config.task, rows) & exclude, workers
         )
