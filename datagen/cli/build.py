@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from datagen.cli.options import comma_separated
+from datagen.cli.options import comma_separated, vllm_parallel_options
 from teachers.base import backends
 
 
@@ -39,20 +39,7 @@ from teachers.base import backends
     show_default=True,
     help="OpenAI-compatible server (--teacher openai); repeat for a fleet of servers.",
 )
-@click.option(
-    "--tensor-parallel-size",
-    type=click.IntRange(1),
-    default=1,
-    show_default=True,
-    help="GPUs per engine (--teacher vllm).",
-)
-@click.option(
-    "--data-parallel-size",
-    type=click.IntRange(1),
-    default=1,
-    show_default=True,
-    help="Engine replicas (--teacher vllm; above 1: use vllm serve, see the README).",
-)
+@vllm_parallel_options("--teacher vllm")
 @click.option("--api-key", envvar="OPENAI_API_KEY", default="EMPTY", show_default=False)
 @click.option(
     "--max-retries",

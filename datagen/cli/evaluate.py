@@ -8,6 +8,7 @@ from datagen.cli.options import (
     chat_template_kwargs_option,
     comma_separated,
     prompt_format_option,
+    vllm_parallel_options,
 )
 
 BACKENDS = ("transformers", "vllm", "oracle", "frozen")
@@ -69,25 +70,12 @@ BACKENDS = ("transformers", "vllm", "oracle", "frozen")
 @click.option(
     "--dtype", type=click.Choice(["auto", "bf16", "fp32"]), default="auto", show_default=True
 )
-@click.option(
-    "--tensor-parallel-size",
-    type=click.IntRange(1),
-    default=1,
-    show_default=True,
-    help="GPUs per engine (vllm backend).",
-)
-@click.option(
-    "--data-parallel-size",
-    type=click.IntRange(1),
-    default=1,
-    show_default=True,
-    help="Engine replicas (vllm backend; vLLM's in-process engine runs 1).",
-)
+@vllm_parallel_options("vllm backend")
 @click.option(
     "--out",
     default=None,
     type=click.Path(file_okay=False),
-    help="Write results.json, results.md and episodes.jsonl here.",
+    help="Write results.json, results.md, results.png and episodes.jsonl here.",
 )
 @click.option(
     "--checkpoints",

@@ -53,3 +53,28 @@ prompt_format_option = click.option(
     "<think>/<answer> prefill (needs <|im_start|>/<|im_end|> tokens), which the answer parser "
     "reads with the continuation. Give finetune and eval the same.",
 )
+
+
+def vllm_parallel_options(engine: str) -> Callable:
+    """`--tensor-parallel-size` and `--data-parallel-size` of a vLLM engine (`engine` says which,
+    for the help), the same for the in-process teacher of `build` and the backend of `eval`."""
+
+    def decorate(command: Callable) -> Callable:
+        data = click.option(
+            "--data-parallel-size",
+            type=click.IntRange(1),
+            default=1,
+            show_default=True,
+            help=f"Engine replicas ({engine}; vLLM's in-process engine runs 1: above it, use "
+            "vllm serve, see the README).",
+        )
+        tensor = click.option(
+            "--tensor-parallel-size",
+            type=click.IntRange(1),
+            default=1,
+            show_default=True,
+            help=f"GPUs per engine ({engine}).",
+        )
+        return tensor(data(command))
+
+    return decorate
