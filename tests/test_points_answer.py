@@ -95,3 +95,27 @@ def test_bracket_soup_always_gets_a_verdict(text):
     assert isinstance(judge(text, HAND), Verdict)
     for start, end, depth in objects(text):
         assert text[start] == "{" and text[end - 1] in "}]" and depth >= 1
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.recursive(
+        st.none() | st.integers() | st.text(alphabet="formula{}[]\"' 8/3-", max_size=8),
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(st.sampled_from(["formula", "cards", "x"]), inner, max_size=3)
+        ),
+        max_leaves=12,
+    ),
+    st.sampled_from(["", " ", "\n"]),
+)
+def test_a_lone_json_object_reads_as_the_bracket_scan_reads_it(value, pad):
+    # read_answer skips the bracket scan when the text is one JSON object: same answer either way.
+    from unittest import mock
+
+    import solvers.points.answer as answer
+
+    for text in (pad + json.dumps(value) + pad, pad + json.dumps({"formula": value}) + pad):
+        fast = read_answer(text)
+        with mock.patch.object(answer, "_whole_object", lambda tail: None):
+            assert read_answer(text) == fast, text

@@ -20,6 +20,8 @@ from solvers.points import (
     read_formula,
     solve,
 )
+from solvers.points.forms import sympy_form
+from solvers.points.search import _forms
 
 
 def _pairings(values: tuple[Fraction, ...]):
@@ -111,6 +113,20 @@ def test_all_solutions_match_brute_force_up_to_canonical_form():
         assert {canonical(f) for f in brute} == set(solve(hand)), hand
 
 
+def test_sympy_merges_no_two_solutions_of_any_hand():
+    # The solver's forms are its notion of "the same solution"; sympy's canonical form (cards as
+    # distinct symbols) is the independent one. On every four-card hand of the deck, and some
+    # five-card and other-target hands, it keeps each solution apart and merges none.
+    hands = [(h, 24) for h in itertools.combinations_with_replacement(range(1, 14), 4)]
+    hands += [(tuple(h), 24) for h in _hands(5, 30, seed=11)] + [((2, 3, 5, 7), 17), ((1, 4, 6), 0)]
+    checked = 0
+    for hand, target in hands:
+        forms = list(_forms(tuple(sorted(hand)), (target, 1), {}).values())
+        assert len({sympy_form(f) for f in forms}) == len(forms) == len(solve(hand, target)), hand
+        checked += len(forms)
+    assert checked > 4000
+
+
 def test_commutative_and_associative_variants_merge():
     # 1 2 3 4: (1+2+3)*4, 4*(3+2+1), (2+1+3)*4 ... are one solution.
     solutions = solve([4, 3, 2, 1])
@@ -166,7 +182,10 @@ def test_study_fraction_of_solvable_hands():
 
 
 def test_import_is_light():
-    # solvers import nothing of ours and no ML library; sympy waits for the first solve().
-    code = "import sys, solvers.points; print(sorted({'sympy', 'torch', 'datagen'} & set(sys.modules)))"
+    # solvers import nothing of ours and no ML library, and solving needs no sympy.
+    code = (
+        "import sys, solvers.points as p; p.solve([3, 3, 8, 8]); "
+        "print(sorted({'sympy', 'torch', 'datagen'} & set(sys.modules)))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -52,6 +52,11 @@ TEST_VARIANTS = {
 }
 # Per-row failures of hostile input: the row is listed as unreadable, the import goes on.
 _ROW_ERRORS = (ValueError, TypeError, KeyError, AttributeError, IndexError)
+# The columns the converters read (datagen.importers.sokoban / .points), per task.
+READ_COLUMNS = {
+    "sokoban": ("prompt", "response", "reward_model"),
+    "points": ("question", "answer", "extra_info", "data_source"),
+}
 
 
 @dataclass
@@ -130,8 +135,10 @@ def _read(files: list[Path], where: str) -> tuple[Layout, list[dict], str]:
     layouts, rows, digest = set(), [], hashlib.sha256()
     for path in files:
         try:
-            layout = detect(pq.read_schema(path), where)
-            table = pq.read_table(path)
+            schema = pq.read_schema(path)
+            layout = detect(schema, where)
+            wanted = [c for c in READ_COLUMNS[layout.task] if c in schema.names]
+            table = pq.read_table(path, columns=wanted)  # the others are never looked at
             rows.extend(table.to_pylist())
         except (pa.ArrowException, OSError) as error:
             message = " ".join(str(error).split())[:160]

@@ -19,7 +19,7 @@ import re
 from typing import Any
 
 from datagen.importers.sokoban import RowError, strip_wrapper
-from datagen.tasks import schema_row
+from datagen.tasks import schema_row, template_key
 from datagen.templates.points import make_template
 from solvers.points import FACE_RULES, CardError, hand_values, solve
 
@@ -105,6 +105,8 @@ class PointsRows:
     def __init__(self) -> None:
         self._values: dict[tuple, tuple[int, ...]] = {}
         self._solutions: dict[tuple, tuple[str, ...]] = {}
+        self.templates: dict[tuple, tuple[dict, str]] = {}
+        self._rendered: dict[tuple, str] = {}  # our paper prompt per hand and template
 
     def values(self, cards: list[str], faces: Any) -> tuple[int, ...]:
         """hand_values, cached (hands repeat: there are 1,820 four-card hands)."""
@@ -170,17 +172,15 @@ class PointsRows:
             solution = extra.get("solution")
             labels = [solution] if isinstance(solution, str) else list(solution or [])
             think = True
-        template = make_template(
-            rule=rule_name(shown, extra.get("face_card_mapping")),
-            faces=shown,
-            scored_faces=scored,
-            think=think,
-            family="study-import",
+        template, template_json = self.template(
+            rule_name(shown, extra.get("face_card_mapping")), shown, scored, think, prefill
         )
-        template["prefill"] = prefill
         values = self.values(cards, scored)
         formulas = self.solutions(values, target)
-        rendered = _render(cards, target, template)
+        render_key = (tuple(cards), target, template_json)
+        rendered = self._rendered.get(render_key)
+        if rendered is None:
+            rendered = self._rendered[render_key] = _render(cards, target, template)
         instance = {"cards": cards, "target": target}
         meta = {
             "cards": len(cards),
@@ -200,8 +200,30 @@ class PointsRows:
         completion = answer if layout.kind == "sft" else None
         solution = {"values": list(values), "formulas": list(formulas)}
         return schema_row(
-            self.task, "train", prompt, completion, instance, template, solution, meta
+            self.task,
+            "train",
+            prompt,
+            completion,
+            instance,
+            template,
+            solution,
+            meta,
+            template_json,
         )
+
+    def template(
+        self, rule: str, shown: tuple, scored: tuple, think: bool, prefill: str
+    ) -> tuple[dict, str]:
+        """(template, its JSON) of a row: one dict per distinct template, shared by its rows."""
+        key = (rule, tuple(shown), tuple(scored), think, prefill)
+        hit = self.templates.get(key)
+        if hit is None:
+            template = make_template(
+                rule=rule, faces=shown, scored_faces=scored, think=think, family="study-import"
+            )
+            template["prefill"] = prefill
+            hit = self.templates[key] = (template, template_key(template))
+        return hit
 
     @staticmethod
     def is_cot(row: dict) -> bool:

@@ -19,7 +19,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from datagen.tasks import schema_row
+from datagen.tasks import schema_row, template_key
 from datagen.templates.sokoban import (
     SYMBOL_LEGENDS,
     VOCABULARIES,
@@ -34,10 +34,7 @@ from solvers.sokoban import (
     STUDY_SYMBOLS,
     Level,
     LevelError,
-    bfs_solve,
-    optimal_actions,
-    optimal_trajectory,
-    solve,
+    optimal_path,
 )
 
 USER_OPEN = "<|im_start|>user\n"
@@ -126,8 +123,7 @@ def parse_grid(content: str) -> str:
 def parse_vocabulary(content: str) -> list[str] | None:
     """The four words of the `Answers:` line, or None when the prompt shows no answers."""
     start = content.find("Answers:\n")
-    rewards = content.find("Rewards:")
-    if start < 0 or (0 <= rewards < start):
+    if start < 0 or content.find("Rewards:", 0, start) >= 0:
         return None
     line_end = content.find("\n", start + len("Answers:\n"))
     line = content[start + len("Answers:\n") : line_end if line_end >= 0 else len(content)]
@@ -168,6 +164,7 @@ class SokobanRows:
         self.levels: dict[str, Level] = {}
         self.canonical: dict[str, str] = {}
         self.labels: dict[Level, tuple[tuple[str, ...], str, bool]] = {}
+        self.templates: dict[tuple, tuple[dict, str]] = {}
 
     def level(self, grid: str) -> Level:
         level = self.levels.get(grid)
@@ -195,20 +192,16 @@ class SokobanRows:
         if level.solved:
             self.labels[level] = ((), "", True)
             return self.labels[level]
-        trajectory = optimal_trajectory(level)
+        trajectory, moves = optimal_path(level)
         if not trajectory:  # unsolvable
             self.labels[level] = ((), "", False)
             return self.labels[level]
-        moves = bfs_solve(level).moves
-        if len(moves) == len(trajectory):
-            for i, (state, actions) in enumerate(trajectory):
-                self.labels.setdefault(state, (tuple(actions), moves[i:], True))
-                # The next rows of a study trajectory are these states: no parse needed.
-                canonical = state.xsb()
-                self.levels.setdefault(canonical, state)
-                self.canonical.setdefault(canonical, canonical)
-        else:  # BFS hit its node limit: label this state alone (A*)
-            self.labels[level] = (optimal_actions(level), solve(level).moves, True)
+        for i, (state, actions) in enumerate(trajectory):
+            self.labels.setdefault(state, (tuple(actions), moves[i:], True))
+            # The next rows of a study trajectory are these states: no parse needed.
+            canonical = state.xsb()
+            self.levels.setdefault(canonical, state)
+            self.canonical.setdefault(canonical, canonical)
         return self.labels[level]
 
     def is_paper(self, content: str, grid: str, template: dict) -> bool:
@@ -238,17 +231,7 @@ class SokobanRows:
         words = parse_vocabulary(content)
         think = parse_ending(content)
         level = self.level(grid)
-        try:
-            template = make_template(
-                vocabulary=words or "base",
-                scored_vocabulary=words or "base",
-                show_answers=words is not None,
-                think=think,
-                family="study-import",
-            )
-        except ValueError as error:
-            raise RowError(str(error)) from None
-        template["prefill"] = prefill
+        template, template_json = self.template(words, think, prefill)
         response = raw.get("response")
         if layout.kind == "sft":
             if not isinstance(response, str):
@@ -294,8 +277,35 @@ class SokobanRows:
         prompt = [{"role": "user", "content": content}]
         completion = response if layout.kind == "sft" else None
         return schema_row(
-            self.task, "train", prompt, completion, instance, template, solution, meta
+            self.task,
+            "train",
+            prompt,
+            completion,
+            instance,
+            template,
+            solution,
+            meta,
+            template_json,
         )
+
+    def template(self, words: list[str] | None, think: bool, prefill: str) -> tuple[dict, str]:
+        """(template, its JSON) of a row: one dict per distinct template, shared by its rows."""
+        key = (tuple(words) if words else None, think, prefill)
+        hit = self.templates.get(key)
+        if hit is None:
+            try:
+                template = make_template(
+                    vocabulary=words or "base",
+                    scored_vocabulary=words or "base",
+                    show_answers=words is not None,
+                    think=think,
+                    family="study-import",
+                )
+            except ValueError as error:
+                raise RowError(str(error)) from None
+            template["prefill"] = prefill
+            hit = self.templates[key] = (template, template_key(template))
+        return hit
 
     @staticmethod
     def is_cot(row: dict) -> bool:

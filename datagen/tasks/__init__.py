@@ -50,10 +50,26 @@ def get_task(name: str) -> ModuleType:
     raise ValueError(f"unknown task {name!r}; choose from {', '.join(TASKS)}")
 
 
-def row_id(task: str, instance: dict, template: dict) -> str:
-    """Content-derived id: the same instance under the same template has the same id anywhere."""
-    blob = json.dumps([task, instance, template], sort_keys=True, ensure_ascii=False)
+def row_id(task: str, instance: dict, template: dict, template_json: str | None = None) -> str:
+    """Content-derived id: the same instance under the same template has the same id anywhere.
+
+    `template_json` is `template_key(template)` when the caller has it (rows sharing one template
+    then serialise it once); the bytes hashed are the same either way.
+    """
+    if template_json is None:
+        template_json = template_key(template)
+    # json.dumps of the list [task, instance, template], written out: items joined by ", ".
+    blob = f"[{json.dumps(task)}, {_dumps(instance)}, {template_json}]"
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def template_key(template: dict) -> str:
+    """The template's JSON as `row_id` hashes it (sorted keys, unescaped text)."""
+    return _dumps(template)
+
+
+# json.dumps(value, sort_keys=True, ensure_ascii=False), without building an encoder per call.
+_dumps = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
 
 
 def new_row(
@@ -73,10 +89,11 @@ def schema_row(
     template: dict,
     solution: dict,
     meta: dict,
+    template_json: str | None = None,
 ) -> dict:
     """A row in the schema's column order from given texts (an SFT row when `completion`)."""
     row = {
-        "id": row_id(task, instance, template),
+        "id": row_id(task, instance, template, template_json),
         "task": task,
         "variant": variant,
         "prompt": prompt,

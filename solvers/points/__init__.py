@@ -1,6 +1,6 @@
 """General Points (the 24 game of the study): cards, an exact solver, a safe formula reader.
 
-No ML imports; sympy is imported lazily by `solve` only.
+No ML imports; sympy only checks the canonical forms (`forms.sympy_form`, in the tests).
 
     >>> from solvers.points import hand_values, solve, judge
     >>> solve(hand_values(["3", "3", "8", "8"]))

@@ -130,6 +130,24 @@ def _last_field(text: str) -> re.Match | None:
     return _FIELD.match(text, field.start(1)) if field is not None else None
 
 
+def _whole_object(tail: str) -> dict | None:
+    """The text as one JSON object with a `formula` key, when it is exactly that (else None).
+
+    Then the bracket scan would find that one object around the last field and read it the same
+    way; this skips the scan. Few brackets means it is nested at most MAX_JSON_DEPTH deep.
+    """
+    text = tail.strip()
+    if not (text.startswith("{") and text.endswith("}")):
+        return None
+    if text.count("{") + text.count("[") > MAX_JSON_DEPTH:
+        return None
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) and "formula" in data else None
+
+
 def read_answer(response: object) -> Answer:
     """The answer of a whole completion (thinking included) under the module's rule."""
     tail = final_text(response)
@@ -138,6 +156,9 @@ def read_answer(response: object) -> Answer:
     field = _last_field(tail)
     if field is None:
         return Answer(None)
+    whole = _whole_object(tail)
+    if whole is not None:  # the usual answer: the text is one JSON object, which holds the field
+        return Answer(_formula_of(whole["formula"]))
     last = field.start()
     for start, end, deepest in objects(tail):
         if start < last < end:

@@ -102,7 +102,21 @@ def parse_faces(spec: str | Sequence[int]) -> tuple[int, int, int]:
 
 def card_value(card: str, faces: Sequence[int] = (10, 10, 10)) -> int:
     """The value of one card under a face-card rule (J, Q, K); raises CardError."""
+    return _value(card, check_faces(faces))
+
+
+def hand_values(cards: Sequence[str], faces: Sequence[int] = (10, 10, 10)) -> tuple[int, ...]:
+    """The values of a hand, in the order of the cards; raises CardError."""
+    if isinstance(cards, str):
+        raise CardError(f"a hand is a sequence of cards, not the string {cards!r}")
     jqk = check_faces(faces)
+    return tuple(_value(card, jqk) for card in cards)
+
+
+def _value(card: str, jqk: tuple[int, int, int]) -> int:
+    value = _PLAIN.get(card) if isinstance(card, str) else None
+    if value is not None:  # the usual spelling: one lookup
+        return value
     if not isinstance(card, str):
         raise CardError(f"a card is a string such as 'A', '7', 'Q' or '15', not {card!r}")
     rank = card.strip().upper()
@@ -111,10 +125,3 @@ def card_value(card: str, faces: Sequence[int] = (10, 10, 10)) -> int:
     if len(rank) == 1 and rank in FACES:
         return jqk[FACES.index(rank)]
     raise CardError(f"{card!r} is not a card: use A, 2-10, J, Q, K or 14-19")
-
-
-def hand_values(cards: Sequence[str], faces: Sequence[int] = (10, 10, 10)) -> tuple[int, ...]:
-    """The values of a hand, in the order of the cards; raises CardError."""
-    if isinstance(cards, str):
-        raise CardError(f"a hand is a sequence of cards, not the string {cards!r}")
-    return tuple(card_value(card, faces) for card in cards)

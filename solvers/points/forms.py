@@ -6,10 +6,10 @@ divided factors): `a-(b-c)`, `a+c-b` and `c-b+a` all become `S[a,c|b]`, `a/(b/c)
 `P[a,c|b]`. Leaves are labelled by their value, so cards of equal value are interchangeable.
 Distributivity is not used: `a*(b+c)` and `a*b+a*c` stay different solutions.
 
-This is the fast form the solver deduplicates with. `sympy_form` turns a form into a sympy
-expression with every card a distinct symbol, the independent canonical form that `solve`
-applies last (sympy flattens and sorts `Add`/`Mul` the same way, so it merges nothing more; the
-tests check that).
+This is the form the solver deduplicates with. `sympy_form` turns a form into a sympy expression
+with every card a distinct symbol, an independent canonical form: sympy flattens and sorts
+`Add`/`Mul` the same way and, with distinct symbols, has nothing else to combine, so it merges
+no two forms with different keys. The tests check that on every four-card hand of the deck.
 
 `text` writes a form with the fewest parentheses: only a sum that is a factor of a product needs
 them. Inside a sum or product, compound operands come first, then the cards from high to low,

@@ -11,6 +11,7 @@ Pure Python, no ML imports and no numpy. The public API:
     bfs_solve(level)                  # move-level BFS, move-optimal (small levels)
     optimal_actions(level)            # every first action of some optimal solution, e.g. ('u', 'l')
     optimal_trajectory(level)         # [(state, optimal actions), ...] along one optimal solution
+    optimal_path(level)               # (that trajectory, the LURD solution it follows)
     optimal_length(level)             # move-optimal length (0 solved, None unsolvable)
 
 Modules: `level` (model and rules), `board` (compiled tables, dead squares, freeze deadlocks),
@@ -21,7 +22,13 @@ depth-first reverse play), `solution` (result type).
 """
 
 from solvers.sokoban.astar import solve
-from solvers.sokoban.bfs import bfs_solve, optimal_actions, optimal_length, optimal_trajectory
+from solvers.sokoban.bfs import (
+    bfs_solve,
+    optimal_actions,
+    optimal_length,
+    optimal_path,
+    optimal_trajectory,
+)
 from solvers.sokoban.generator import generate_level
 from solvers.sokoban.level import (
     ACTIONS,
@@ -46,6 +53,7 @@ __all__ = [
     "generate_level",
     "optimal_actions",
     "optimal_length",
+    "optimal_path",
     "optimal_trajectory",
     "solve",
     "split_levels",

@@ -92,13 +92,28 @@ def optimal_trajectory(level: Level) -> list[tuple[Level, tuple[str, ...]]]:
     solution `bfs_solve(level)` spells out, so `bfs_solve(level).moves[i:]` is an optimal LURD
     solution from the i-th state.
     """
+    return optimal_path(level)[0]
+
+
+def optimal_path(level: Level) -> tuple[list[tuple[Level, tuple[str, ...]]], str]:
+    """(optimal_trajectory(level), the LURD solution it follows) from one search."""
     analysis = _cached_analysis(level, LABEL_MAX_NODES)
     if analysis.reason == "node limit":
         trajectory, reason = astar_trajectory(level)
         _check_labelled(reason)
-        return trajectory
+        return trajectory, _spell(trajectory)
     board = board_of(level)
-    return [(board.level(p, m), tuple(actions)) for p, m, actions in analysis.path]
+    trajectory = [(board.level(p, m), tuple(actions)) for p, m, actions in analysis.path]
+    return trajectory, analysis.moves
+
+
+def _spell(trajectory: list[tuple[Level, tuple[str, ...]]]) -> str:
+    """The LURD of a trajectory: the first optimal action of each state, upper case on a push."""
+    moves = []
+    for state, actions in trajectory:
+        after = state.step(actions[0])
+        moves.append(actions[0].upper() if after.boxes != state.boxes else actions[0])
+    return "".join(moves)
 
 
 def optimal_length(level: Level) -> int | None:

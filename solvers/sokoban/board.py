@@ -69,30 +69,27 @@ def board_of(level: Level) -> Board:
 @lru_cache(maxsize=256)
 def _compile(height: int, width: int, walls: frozenset[Cell], goals: frozenset[Cell]) -> Board:
     n = height * width
-    floor = tuple((divmod(i, width) not in walls) for i in range(n))
-    nbr = []
-    for a in ACTIONS:
-        dr, dc = DELTAS[a]
-        row = []
-        for i in range(n):
-            r, c = divmod(i, width)
-            rr, cc = r + dr, c + dc
-            j = rr * width + cc
-            row.append(j if 0 <= rr < height and 0 <= cc < width and floor[j] else -1)
-        nbr.append(tuple(row))
+    floor = [True] * n
+    for r, c in walls:
+        floor[r * width + c] = False
+    nbr = [
+        tuple(j if j >= 0 and floor[j] else -1 for j in grid)
+        for grid in _grid_neighbours(height, width)
+    ]
     goal_cells = tuple(sorted(r * width + c for r, c in goals))
     goal_mask = 0
     for g in goal_cells:
         goal_mask |= 1 << g
     push_dist = tuple(_pull_distances(g, n, nbr) for g in goal_cells)
+    if push_dist:
+        to_goals = tuple(zip(*push_dist, strict=True))
+        nearest = tuple(map(min, to_goals))
+        nearest_goal = tuple(row.index(low) for row, low in zip(to_goals, nearest, strict=True))
+    else:  # no goals: every floor cell is dead
+        to_goals, nearest, nearest_goal = ((),) * n, (INF,) * n, (-1,) * n
     dead = tuple(
-        floor[i] and not (goal_mask >> i & 1) and all(d[i] >= INF for d in push_dist)
-        for i in range(n)
-    )
-    to_goals = tuple(tuple(d[i] for d in push_dist) for i in range(n))
-    nearest = tuple(min(row, default=INF) for row in to_goals)
-    nearest_goal = tuple(
-        row.index(low) if row else -1 for row, low in zip(to_goals, nearest, strict=True)
+        f and low >= INF and not goal_mask >> i & 1
+        for i, (f, low) in enumerate(zip(floor, nearest, strict=True))
     )
     return Board(
         height=height,
@@ -100,7 +97,7 @@ def _compile(height: int, width: int, walls: frozenset[Cell], goals: frozenset[C
         walls=walls,
         goals=goals,
         pbits=max(1, (n - 1).bit_length()),
-        floor=floor,
+        floor=tuple(floor),
         nbr=tuple(nbr),
         goal_mask=goal_mask,
         goal_cells=goal_cells,
@@ -110,6 +107,21 @@ def _compile(height: int, width: int, walls: frozenset[Cell], goals: frozenset[C
         nearest=nearest,
         nearest_goal=nearest_goal,
     )
+
+
+@lru_cache(maxsize=64)
+def _grid_neighbours(height: int, width: int) -> tuple[tuple[int, ...], ...]:
+    """Per action, each cell's neighbour on an open grid of this size (-1 off the edge)."""
+    out = []
+    for a in ACTIONS:
+        dr, dc = DELTAS[a]
+        row = []
+        for i in range(height * width):
+            r, c = divmod(i, width)
+            rr, cc = r + dr, c + dc
+            row.append(rr * width + cc if 0 <= rr < height and 0 <= cc < width else -1)
+        out.append(tuple(row))
+    return tuple(out)
 
 
 def _pull_distances(goal: int, n: int, nbr: list[tuple[int, ...]]) -> tuple[int, ...]:
