@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from datagen import cards
+from datagen import card_markdown, cards
 from datagen.versioning import dataset_version, fingerprint
 
 VOCAB = ["Up", "Down", "Left", "Right"]
@@ -215,8 +215,8 @@ def test_size_category(rows: int, category: str) -> None:
 
 
 def test_markdown_cells_escape_pipes_and_fences_outlast_backticks() -> None:
-    assert cards._cell("a|b") == "a\\|b"
-    fenced = cards._fence("```inner```")
+    assert card_markdown.cell("a|b") == "a\\|b"
+    fenced = card_markdown.fence("```inner```")
     assert fenced.startswith("````\n") and fenced.endswith("\n````")
 
 
