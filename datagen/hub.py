@@ -18,23 +18,18 @@ Every failure a user can fix (no token, offline mode, no network, no such repo o
 write access) raises `HubError`, a `click.ClickException` with a one-line message: inside a click
 command it prints `Error: ...` and exits 1 without a traceback. Only the network calls go through
 `api` (an `huggingface_hub.HfApi` by default), so tests can hand in an object that keeps a fake
-hub in a temporary folder.
+hub in a temporary folder. The error translation is `datagen.hub_errors`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import re
 import shutil
 import sys
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
-
-import click
 
 from datagen import cards
 from datagen.folders import (
@@ -45,6 +40,15 @@ from datagen.folders import (
     is_empty,
     own_entry,
     staging_dir,
+)
+from datagen.hub_errors import (  # re-exported: hub.HubError
+    HubError,
+    endpoint,
+    hub_api,
+    hub_errors,
+    offline,
+    require_token,
+    short,
 )
 from datagen.versioning import (
     check_version,
@@ -62,14 +66,6 @@ RELEASE_FILES = [cards.CARD_NAME, cards.BUILD_NAME, "audit.json", "data/**", "fi
 # Written into a pulled folder so that a later pull may replace it (and nothing else).
 PULL_MARKER = Path(".cache") / "datagen-pull.json"
 _REPO_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*")
-_LOGIN_HINT = "set HF_TOKEN or run `hf auth login`"
-
-
-class HubError(click.ClickException):
-    """A failure the user can act on; the message is one line that says what to do."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(" ".join(str(message).split()))
 
 
 @dataclass(frozen=True)
@@ -114,101 +110,6 @@ def find_task_dir(path: Path, task: str | None = None) -> Path:
         names = ", ".join(p.name for p in found)
         raise HubError(f"{path} holds several builds ({names}): give one, e.g. {found[0]}")
     return found[0]
-
-
-def _offline() -> bool:
-    # huggingface_hub reads HF_HUB_OFFLINE once at import; look at the environment too so that a
-    # setting made after import (tests, notebooks) is honoured.
-    from huggingface_hub import constants
-
-    value = os.environ.get("HF_HUB_OFFLINE") or os.environ.get("TRANSFORMERS_OFFLINE") or ""
-    return value.strip().upper() in {"1", "ON", "YES", "TRUE"} or constants.is_offline_mode()
-
-
-def _endpoint() -> str:
-    from huggingface_hub import constants
-
-    return constants.ENDPOINT.rstrip("/")
-
-
-def _short(error: BaseException) -> str:
-    text = " ".join(str(error).split())
-    return text if len(text) <= 200 else text[:199] + "…"
-
-
-@contextlib.contextmanager
-def _hub_errors(action: str, repo_id: str, revision: str | None = None) -> Iterator[None]:
-    """Turn huggingface_hub and network errors into one-line HubErrors that say what to do."""
-    from huggingface_hub.errors import (
-        HfHubHTTPError,
-        LocalEntryNotFoundError,
-        OfflineModeIsEnabled,
-        RepositoryNotFoundError,
-        RevisionNotFoundError,
-    )
-
-    try:
-        import httpx2 as httpx  # what huggingface_hub 2.x speaks
-    except ImportError:  # pragma: no cover - huggingface_hub 1.x
-        import httpx
-
-    where = f"{repo_id}@{revision}" if revision else repo_id
-    try:
-        yield
-    except HubError:
-        raise
-    except OfflineModeIsEnabled:
-        raise HubError(
-            f"cannot {action} {where}: offline mode is on; unset HF_HUB_OFFLINE"
-        ) from None
-    except RevisionNotFoundError:
-        raise HubError(
-            f"{repo_id} has no revision {revision!r}: see its tags at "
-            f"{_endpoint()}/datasets/{repo_id}/tree/main"
-        ) from None
-    except RepositoryNotFoundError:
-        raise HubError(
-            f"cannot {action} {where}: no such dataset repo, or it is private and your token "
-            f"cannot see it ({_LOGIN_HINT})"
-        ) from None
-    except LocalEntryNotFoundError:
-        # Raised by downloads that could not reach the Hub and found nothing in the cache.
-        raise HubError(
-            f"cannot {action} {where}: the Hub is unreachable and nothing is cached; check your "
-            "network (or HF_ENDPOINT) and run again"
-        ) from None
-    except HfHubHTTPError as error:
-        status = getattr(getattr(error, "response", None), "status_code", None)
-        if status in (401, 403):
-            raise HubError(
-                f"the Hub refused to {action} {where} (HTTP {status}): use a token with write "
-                f"access to it ({_LOGIN_HINT})"
-            ) from None
-        raise HubError(
-            f"the Hub answered HTTP {status} when asked to {action} {where}: {_short(error)}"
-        ) from None
-    except httpx.TransportError as error:
-        raise HubError(
-            f"cannot reach the Hub at {_endpoint()} to {action} {where} ({_short(error)}): check "
-            "your network (or HF_ENDPOINT) and run again"
-        ) from None
-
-
-def _api(api: Any, token: str | None) -> Any:
-    if api is not None:
-        return api
-    from huggingface_hub import HfApi
-
-    return HfApi(token=token)
-
-
-def _require_token(token: str | None) -> str:
-    from huggingface_hub import get_token
-
-    token = token or get_token()
-    if not token:
-        raise HubError(f"no Hugging Face token to push with: {_LOGIN_HINT}")
-    return token
 
 
 def _log(message: str) -> None:
@@ -284,12 +185,12 @@ def push(
             f"{task_dir}/build.json: dataset_version {dataset_version!r} is inconsistent"
         )
     tag = tag_for(version)
-    url = f"{_endpoint()}/datasets/{repo_id}/tree/{tag}"
-    if _offline():
+    url = f"{endpoint()}/datasets/{repo_id}/tree/{tag}"
+    if offline():
         raise HubError(f"cannot push {repo_id}: offline mode is on; unset HF_HUB_OFFLINE")
-    api = _api(api, _require_token(token) if api is None else token)
+    api = hub_api(api, require_token(token) if api is None else token)
 
-    with _hub_errors("push to", repo_id):
+    with hub_errors("push to", repo_id):
         api.create_repo(repo_id, repo_type=REPO_TYPE, private=private, exist_ok=True)
         tags = {
             ref.name: ref.target_commit
@@ -323,7 +224,7 @@ def push(
         )
         cards.write_card(task_dir)
         _log(f"pushing {task_dir} ({dataset_version}) to {repo_id} as {tag}")
-        with _hub_errors("push to", repo_id):
+        with hub_errors("push to", repo_id):
             info = api.upload_folder(
                 repo_id=repo_id,
                 repo_type=REPO_TYPE,
@@ -343,13 +244,13 @@ def push(
             # Transfer back-ends (Xet, LFS) raise their own errors mid-upload; the commit is
             # atomic, so the Hub holds nothing of this push and a rerun is safe.
             raise HubError(
-                f"upload to {repo_id} failed ({type(error).__name__}: {_short(error)}); nothing "
+                f"upload to {repo_id} failed ({type(error).__name__}: {short(error)}); nothing "
                 "was committed or tagged: run the same push again"
             ) from None
         raise
     commit = getattr(info, "oid", None) or str(info)
     try:
-        with _hub_errors("tag", repo_id):
+        with hub_errors("tag", repo_id):
             api.create_tag(
                 repo_id,
                 repo_type=REPO_TYPE,
@@ -373,10 +274,10 @@ def _download(
     token: str | None = None,
     api: Any = None,
 ) -> Path:
-    if _offline() and local_dir is not None:
+    if offline() and local_dir is not None:
         raise HubError(f"cannot pull {repo_id}: offline mode is on; unset HF_HUB_OFFLINE")
-    api = _api(api, token)
-    with _hub_errors("download", repo_id, revision):
+    api = hub_api(api, token)
+    with hub_errors("download", repo_id, revision):
         path = api.snapshot_download(
             repo_id,
             repo_type=REPO_TYPE,
