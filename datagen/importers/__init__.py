@@ -264,6 +264,15 @@ def _check_out(out: Path, overwrite: bool) -> None:
 
 
 def _import(source: Source, out: Path, against: list[Path], overwrite: bool) -> dict[str, Path]:
+    from datagen.importers.audit import bulk_rows
+
+    with bulk_rows():
+        return _import_rows(source, out, against, overwrite)
+
+
+def _import_rows(
+    source: Source, out: Path, against: list[Path], overwrite: bool
+) -> dict[str, Path]:
     from datagen.importers.audit import Checker, audit_configs, suite_keys
 
     task, splits, configs, unreadable, converter = _convert(source)

@@ -22,9 +22,11 @@ writes the same report to `DIR/<task>/audit.json`.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -358,8 +360,30 @@ def suite_keys(folders: Iterable[Path], task: str) -> dict[str, set]:
     return out
 
 
+@contextlib.contextmanager
+def bulk_rows() -> Iterator[None]:
+    """Pause the cyclic garbage collector while tens of thousands of rows are built.
+
+    Rows are trees of dicts and lists without cycles, so reference counting frees them all the
+    same; the collector would only re-scan every live row each time a few hundred containers
+    are allocated, which costs an import a third of its time. It runs again afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def audit_folder(task_dir: Path, against: Iterable[Path] = ()) -> dict[str, Any]:
     """The audit of a task folder written by `datagen build`, `datagen import` or a pull."""
+    with bulk_rows():
+        return _audit_folder(task_dir, against)
+
+
+def _audit_folder(task_dir: Path, against: Iterable[Path]) -> dict[str, Any]:
     from datagen.cards import load_build
 
     task_dir = Path(task_dir)
