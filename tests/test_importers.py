@@ -237,3 +237,23 @@ def test_hostile_prompts_are_row_errors() -> None:
     # a long hostile line is read in linear time and rejected
     with pytest.raises(RowError):
         parse_grid("[Current Observation]:\n" + " _ \t" * 100_000 + "x\nDecide the next action:")
+
+
+def test_bulk_rows_pauses_the_collector_and_restores_it():
+    import gc
+
+    from datagen.importers.audit import bulk_rows
+
+    assert gc.isenabled()
+    with pytest.raises(KeyError):
+        with bulk_rows():
+            assert not gc.isenabled()
+            raise KeyError("a failed import")
+    assert gc.isenabled()  # back on after an error too
+    gc.disable()
+    try:
+        with bulk_rows():
+            pass
+        assert not gc.isenabled()  # a caller's own setting is kept
+    finally:
+        gc.enable()
