@@ -38,6 +38,21 @@ def test_oracle_table_on_stdout_and_files(build_dir, tmp_path):
     assert json.loads(as_json.stdout)["metrics"]["sokoban"]["fake-emoji"]["success"] == 0.0
 
 
+def test_earlier_results_are_kept_unless_overwrite(build_dir, tmp_path):
+    out = tmp_path / "res"
+    args = ["--data", str(build_dir), "--backend", "oracle", "--variants", "simple"]
+    args += ["--out", str(out), "--no-progress"]
+    assert CliRunner().invoke(evaluate, args).exit_code == 0
+    (out / "results.json").write_text('{"earlier": true}')
+    again = CliRunner().invoke(evaluate, args)
+    assert again.exit_code == 1 and "--overwrite" in again.output
+    assert len(again.output.strip().splitlines()) == 1 and "Traceback" not in again.output
+    assert json.loads((out / "results.json").read_text()) == {"earlier": True}
+    replaced = CliRunner().invoke(evaluate, [*args, "--overwrite"])
+    assert replaced.exit_code == 0, replaced.output
+    assert "metrics" in json.loads((out / "results.json").read_text())
+
+
 def test_errors_are_one_line(build_dir):
     bad = CliRunner().invoke(
         evaluate,

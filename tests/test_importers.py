@@ -245,10 +245,9 @@ def test_bulk_rows_pauses_the_collector_and_restores_it():
     from datagen.importers.audit import bulk_rows
 
     assert gc.isenabled()
-    with pytest.raises(KeyError):
-        with bulk_rows():
-            assert not gc.isenabled()
-            raise KeyError("a failed import")
+    with pytest.raises(KeyError), bulk_rows():
+        assert not gc.isenabled()
+        raise KeyError("a failed import")
     assert gc.isenabled()  # back on after an error too
     gc.disable()
     try:

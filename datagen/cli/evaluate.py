@@ -78,6 +78,9 @@ BACKENDS = ("transformers", "vllm", "oracle", "frozen")
     help="Write results.json, results.md, results.png and episodes.jsonl here.",
 )
 @click.option(
+    "--overwrite", is_flag=True, help="Replace the results an earlier evaluation wrote to --out."
+)
+@click.option(
     "--checkpoints",
     is_flag=True,
     help="MODEL is a `datagen finetune` run: evaluate every checkpoint-epoch-N and the final "

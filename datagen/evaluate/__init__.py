@@ -67,6 +67,7 @@ class EvalConfig:
     device: str = "auto"
     dtype: str = "auto"  # auto | bf16 | fp32
     out: str | None = None  # folder for results.json, results.md, episodes.jsonl
+    overwrite: bool = False  # replace the results an earlier evaluation wrote to `out`
     chat_template_kwargs: dict | None = None  # as given to `datagen finetune`, if any
     prompt_format: str = "chat"  # chat | study (datagen.prompts), as given to `datagen finetune`
     progress: bool = True
@@ -94,6 +95,15 @@ class EvalConfig:
             raise ValueError(f"prompt_format: chat|study, got {self.prompt_format!r}")
         if self.tensor_parallel_size < 1 or self.data_parallel_size < 1:
             raise ValueError("tensor_parallel_size and data_parallel_size must be >= 1")
+
+
+def check_out(out: Path, overwrite: bool, written: str = "results.json") -> None:
+    """Refuse, before any work, to replace an earlier evaluation's results (EvalError)."""
+    if (out / written).exists() and not overwrite:
+        raise EvalError(
+            f"{out} holds the results of an earlier evaluation ({written}): choose a new --out "
+            "or pass --overwrite"
+        )
 
 
 def task_dirs(data: str, task: str | None) -> list[Path]:
@@ -211,6 +221,7 @@ def evaluate(cfg: EvalConfig, policy: Policy | None = None) -> dict:
     from datagen.finetune import available
 
     if cfg.out:
+        check_out(Path(cfg.out), cfg.overwrite)
         from datagen.figures.style import preload
 
         preload()  # matplotlib loads while the model plays; results.png needs it at the end

@@ -59,7 +59,7 @@ def _last_step(run: Path) -> int:
 
 def evaluate_checkpoints(cfg: Any) -> list[dict]:
     """Run `datagen eval` on every checkpoint of the run `cfg.model`; returns the log entries."""
-    from datagen.evaluate import EvalError, evaluate
+    from datagen.evaluate import EvalError, check_out, evaluate
     from datagen.figures import training_curves
 
     run = Path(cfg.model)
@@ -67,10 +67,12 @@ def evaluate_checkpoints(cfg: Any) -> list[dict]:
     if not found:
         raise EvalError(f"{run}: no checkpoint-epoch-N folder or final model to evaluate")
     out = Path(cfg.out) if cfg.out else run / DEFAULT_OUT
+    check_out(out, cfg.overwrite, LOG)
     entries = []
     for step, path in found:
         name = "final" if path == run else path.name
-        results = evaluate(replace(cfg, model=str(path), out=str(out / name)))
+        # One log for the whole sweep: with it refused above, its parts are ours to replace.
+        results = evaluate(replace(cfg, model=str(path), out=str(out / name), overwrite=True))
         entry: dict[str, Any] = {"step": step, "checkpoint": name}
         for task, variants in results["metrics"].items():
             for variant, metrics in variants.items():
