@@ -309,9 +309,9 @@ def half_billion_report(model: str, data: Path, tmp: Path) -> list[str]:
     ratio = max(two["peak_mem_mb_per_rank"]) / one["peak_mem_mb"]
     lines.append(
         f"\nFSDP2 over 2 ranks needs {ratio:.2f}x the memory of one unsharded process per rank "
-        "(parameters, gradients and AdamW state are halved; each rank still reads the whole "
-        "checkpoint before sharding it, and the imports and the allocator's slack are not "
-        "sharded)."
+        "(parameters, gradients and AdamW state are halved; rank 0 reads the whole checkpoint "
+        "and hands the other ranks their shards, and the imports and the allocator's slack are "
+        "not sharded)."
     )
     return lines
 

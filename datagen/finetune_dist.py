@@ -5,7 +5,9 @@
 (NCCL on GPUs, gloo on CPU), each decoder layer and then the whole model are wrapped with FSDP2
 (`torch.distributed.fsdp.fully_shard`): parameters, gradients and optimizer state are sharded
 across the ranks, bf16 parameters with fp32 gradient reductions on GPU (`MixedPrecisionPolicy`),
-optionally kept on the CPU between uses (`CPUOffloadPolicy`).
+optionally kept on the CPU between uses (`CPUOffloadPolicy`). Only rank 0 reads the weights;
+the other ranks build the model on the meta device and get their shards from it
+(`load_from_rank0`).
 
 Gradients are reduced as a SUM, not FSDP's default mean: each rank's loss is already divided by
 the completion tokens of the whole global batch, so the sum over ranks is the gradient of the
@@ -196,6 +198,26 @@ def shard(net: Any, state: Dist, compute_dtype: Any, cpu_offload: bool = False) 
             if hasattr(module, "set_force_sum_reduction_for_comms"):  # not in older torch
                 module.set_force_sum_reduction_for_comms(True)  # plain SUM: gloo has no PREMUL_SUM
     return net
+
+
+def load_from_rank0(net: Any, full: dict | None, state: Dist) -> None:
+    """Fill the shards of every rank from the full state dict that rank 0 loaded (`full`; None
+    on the other ranks, whose model was built on the meta device).
+
+    Parameters and persistent buffers come through `set_model_state_dict`'s broadcast; buffers
+    outside the state dict (rotary frequencies) are broadcast one by one, as rank 0 computed them.
+    """
+    import torch
+    import torch.distributed as torch_dist
+    from torch.distributed.checkpoint.state_dict import StateDictOptions, set_model_state_dict
+
+    if not state.main:
+        net.to_empty(device=state.device)
+    options = StateDictOptions(full_state_dict=True, broadcast_from_rank0=True)
+    set_model_state_dict(net, full if state.main else {}, options=options)
+    with torch.no_grad():
+        for buffer in net.buffers():
+            torch_dist.broadcast(buffer, src=0)
 
 
 # ---------------------------------------------------------------------------------------------

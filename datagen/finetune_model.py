@@ -103,13 +103,22 @@ def load_model(cfg: FinetuneConfig, dist: Dist, compute_dtype: Any) -> tuple[Any
     16 GB rather than 32), its adapters stay fp32 (peft upcasts them).
     """
     import torch
-    from transformers import AutoModelForCausalLM
+    from transformers import AutoConfig, AutoModelForCausalLM
 
     frozen_bf16 = cfg.lora is not None and not dist.sharded and compute_dtype is not None
     kwargs: dict[str, Any] = {"dtype": compute_dtype if frozen_bf16 else torch.float32}
     if cfg.attn_implementation:
         kwargs["attn_implementation"] = cfg.attn_implementation
-    net = AutoModelForCausalLM.from_pretrained(cfg.model, **kwargs)
+    # Sharded: only rank 0 reads the weights; the other ranks build the model on the meta device
+    # (no memory) and receive their shards from rank 0 after sharding. (With CPU offload every
+    # rank still loads them: the offloaded shards' placement is FSDP2's business.)
+    from_rank0 = dist.sharded and dist.world_size > 1 and not cfg.cpu_offload
+    if from_rank0 and not dist.main:
+        config = AutoConfig.from_pretrained(cfg.model)
+        with torch.device("meta"):
+            net = AutoModelForCausalLM.from_config(config, **kwargs)
+    else:
+        net = AutoModelForCausalLM.from_pretrained(cfg.model, **kwargs)
     if not dist.sharded:
         net = net.to(dist.device)  # FSDP2 moves each rank's shard there itself
     if cfg.gradient_checkpointing:
@@ -124,7 +133,10 @@ def load_model(cfg: FinetuneConfig, dist: Dist, compute_dtype: Any) -> tuple[Any
         lora = finetune_lora.lora_config(net, cfg.lora, cfg.lora_alpha, cfg.lora_targets)
         net = finetune_lora.apply(net, lora)
     if dist.sharded:
+        full = net.state_dict() if from_rank0 and dist.main else None
         net = finetune_dist.shard(net, dist, compute_dtype, cfg.cpu_offload)
+        if from_rank0:
+            finetune_dist.load_from_rank0(net, full, dist)
     return net, lora
 
 

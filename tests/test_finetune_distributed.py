@@ -75,6 +75,29 @@ def test_split_step_gives_each_rank_an_even_share_packed():
     assert split_step(rows[:1], 2, 10)[1] == []
 
 
+def test_only_rank_zero_reads_the_weights(tiny, monkeypatch):
+    # Under torchrun the other ranks build the model on the meta device and get their shards
+    # from rank 0 (the two-rank test below checks the numbers): they never load the weights.
+    import transformers
+
+    from datagen import finetune_dist, finetune_model
+    from datagen.finetune import FinetuneConfig
+    from datagen.finetune_dist import Dist
+
+    def no_weights(*args, **kwargs):
+        raise AssertionError("rank 1 read the weights")
+
+    handed: list = []
+    monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_pretrained", no_weights)
+    monkeypatch.setattr(finetune_dist, "shard", lambda net, *args: net)
+    monkeypatch.setattr(finetune_dist, "load_from_rank0", lambda *args: handed.append(args))
+    cfg = FinetuneConfig(model=tiny, data="unused", out="unused")
+    rank1 = Dist(rank=1, world_size=2, local_rank=1, backend="gloo", sharded=True)
+    net, _ = finetune_model.load_model(cfg, rank1, None)
+    assert {p.device.type for p in net.parameters()} == {"meta"}
+    assert handed and handed[0][1] is None  # rank 1 hands over no state dict of its own
+
+
 def test_world_size_must_divide_the_global_batch(monkeypatch):
     monkeypatch.setenv("WORLD_SIZE", "3")
     with pytest.raises(FinetuneError, match="world size 3 does not divide the global batch of 128"):
