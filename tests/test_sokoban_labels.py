@@ -53,3 +53,21 @@ def test_solved_unsolvable_and_budget() -> None:
     level = Level.parse(split_levels((BOXOBAN / "unfiltered.txt").read_text())[1])
     assert astar_trajectory(level, max_nodes=50) == ([], "node limit")
     assert astar_actions(level, time_limit=1e-6)[2] == "time limit"
+
+
+def test_optimal_path_spells_its_trajectory_with_bfs_or_astar(monkeypatch) -> None:
+    # One search gives the trajectory and the LURD it follows; past the BFS's node budget the
+    # A* labeller's trajectory is spelled out the same way.
+    from solvers.sokoban import bfs, optimal_length, optimal_path
+
+    for seed in range(6):
+        level = generate_level(seed, 8, 8, 2)
+        trajectory, moves = optimal_path(level)
+        assert len(moves) == len(trajectory) == optimal_length(level) and level.replay(moves).solved
+        for i, (state, actions) in enumerate(trajectory):
+            assert moves[i].lower() in actions and state.replay(moves[i:]).solved
+        bfs._cached_analysis.cache_clear()
+        monkeypatch.setattr(bfs, "LABEL_MAX_NODES", 5)  # forces the A* branch
+        assert optimal_path(level) == (trajectory, moves)
+        monkeypatch.undo()
+        bfs._cached_analysis.cache_clear()
