@@ -106,7 +106,7 @@ class PointsRows:
         self._values: dict[tuple, tuple[int, ...]] = {}
         self._solutions: dict[tuple, tuple[str, ...]] = {}
         self.templates: dict[tuple, tuple[dict, str]] = {}
-        self._rendered: dict[tuple, str] = {}  # our paper prompt per hand and template
+        self._frames: dict[tuple, str] = {}  # our paper prompt around the cards
 
     def values(self, cards: list[str], faces: Any) -> tuple[int, ...]:
         """hand_values, cached (hands repeat: there are 1,820 four-card hands)."""
@@ -177,10 +177,13 @@ class PointsRows:
         )
         values = self.values(cards, scored)
         formulas = self.solutions(values, target)
-        render_key = (tuple(cards), target, template_json)
-        rendered = self._rendered.get(render_key)
-        if rendered is None:
-            rendered = self._rendered[render_key] = _render(cards, target, template)
+        # Our paper prompt for this hand: rendered once per card count, target and template with
+        # a stand-in for the cards, which are then put in (a card's repr never holds \0).
+        frame_key = (len(cards), target, template_json)
+        frame = self._frames.get(frame_key)
+        if frame is None:
+            frame = self._frames[frame_key] = _render(["\0"] * len(cards), target, template)
+        rendered = frame.replace(repr(["\0"] * len(cards)), repr(cards), 1)
         instance = {"cards": cards, "target": target}
         meta = {
             "cards": len(cards),
