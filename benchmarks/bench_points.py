@@ -117,7 +117,7 @@ def brute_force(values: Sequence[int], target: int = 24, first: bool = False) ->
 
 
 def _ours() -> list[str]:
-    solve([1, 2, 3, 4])  # sympy's import is paid once per process, not per hand
+    solve([1, 2, 3, 4])  # the first call pays the imports, not a timed hand
     lines = [
         "| this solver | hands | median | max | note |",
         "|---|---|---|---|---|",
@@ -292,7 +292,7 @@ def main() -> str:
         "## General Points (solvers.points)",
         "",
         "Hands: uniform draws of the 13 ranks with J/Q/K = 10, fixed seeds. *Cold*: every cache "
-        "cleared before the hand (sympy already imported). *Streaming*: hands in a row with the "
+        "cleared before the hand (imports already paid). *Streaming*: hands in a row with the "
         "caches kept, as when a dataset is sampled. Targets of issue #3: all solutions of a "
         "4-card hand <= 5 ms median, 5-card <= 100 ms median, solvability from cache in "
         "microseconds.",

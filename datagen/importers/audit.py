@@ -27,6 +27,7 @@ import gc
 import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -42,13 +43,28 @@ AUDIT_NAME = "audit.json"
 def state_key(task: str, row: dict) -> Any:
     if task == "sokoban":
         return row["instance"]["grid"]
-    return frozenset(_points_keys(row))
+    return _hand_keys(*_hand(row))
 
 
 def _points_keys(row: dict) -> set:
+    return set(_hand_keys(*_hand(row)))
+
+
+def _hand(row: dict) -> tuple:
+    template = row["template"]
+    return (
+        tuple(row["instance"]["cards"]),
+        tuple(template["faces"]),
+        tuple(template["scored_faces"]),
+        row["instance"]["target"],
+    )
+
+
+@lru_cache(maxsize=1 << 16)  # hands repeat: a study split poses a few thousand distinct ones
+def _hand_keys(cards: tuple, faces: tuple, scored: tuple, target: int) -> frozenset:
     from datagen.tasks.points import leakage_keys
 
-    return leakage_keys(row["instance"]["cards"], row["template"], row["instance"]["target"])
+    return frozenset(leakage_keys(list(cards), {"faces": faces, "scored_faces": scored}, target))
 
 
 def eval_keys(task: str, rows: Iterable[dict]) -> set:
@@ -136,11 +152,11 @@ class Checker:
 
     def _correct(self, text: str, values: tuple[int, ...], target: int) -> bool:
         """Whether a label (a JSON answer, a CoT text, or a bare formula) is exactly right."""
-        from solvers.points import extract_formula, judge_formula
-
         hand = (tuple(sorted(values)), target)
         hit = self.verdicts.get((text, *hand))
         if hit is None:
+            from solvers.points import extract_formula, judge_formula
+
             formula = extract_formula(text) if "{" in text or "</think>" in text else text
             key = (formula, *hand)  # many answer texts, few formulas per hand
             if key not in self.formulas:
