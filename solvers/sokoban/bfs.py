@@ -10,7 +10,8 @@ From there:
   at every step);
 - `optimal_actions(level)`: every first action that starts some optimal solution;
 - `optimal_trajectory(level)`: each state along that solution with all its optimal actions, which
-  is what a dataset row needs (any optimal action is a correct label).
+  is what a dataset row needs (any optimal action is a correct label);
+- `optimal_path(level)`: that trajectory and the LURD solution it follows, from the same search.
 
 States are compact ints (`board.py`); pushes onto dead squares are pruned, which never removes a
 state that can still be solved. Label results are cached per level, so labelling a freshly
