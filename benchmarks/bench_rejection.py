@@ -84,7 +84,8 @@ def _compare(rows: list[dict]) -> list[str]:
 
 
 def _client_overhead() -> list[str]:
-    from datagen.tiny_model import serve, tiny_model_path
+    from datagen.local_server import serve
+    from datagen.tiny_model import tiny_model_path
     from teachers import SampleRequest, SamplingConfig, TeacherConfig, make_teacher, sample_seed
 
     model = tiny_model_path()
@@ -130,7 +131,8 @@ def _fleet() -> list[str]:
     import contextlib
     import os
 
-    from datagen.tiny_model import serve, tiny_model_path
+    from datagen.local_server import serve
+    from datagen.tiny_model import tiny_model_path
     from teachers import SampleRequest, SamplingConfig, TeacherConfig, make_teacher, sample_seed
 
     model = tiny_model_path()

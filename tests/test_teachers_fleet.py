@@ -11,8 +11,8 @@ import time
 import pytest
 from test_teachers_openai import FaultProxy, _requests, _teacher, server  # noqa: F401
 
+from datagen.local_server import free_port, serve
 from datagen.tasks import get_task
-from datagen.tiny_model import free_port, serve
 from teachers import SamplingConfig, TeacherError, rejection_sample
 from teachers.fleet import Fleet
 from teachers.rejection import SampleCache

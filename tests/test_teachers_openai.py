@@ -17,7 +17,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from datagen.tiny_model import free_port, serve, tiny_model_path
+from datagen.local_server import free_port, serve
+from datagen.tiny_model import tiny_model_path
 from teachers import (
     SampleRequest,
     SamplingConfig,

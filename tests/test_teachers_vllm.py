@@ -20,7 +20,8 @@ import urllib.request
 import pytest
 from conftest import VLLM_ENV, run_vllm_script
 
-from datagen.tiny_model import free_port, tiny_model_path
+from datagen.local_server import free_port
+from datagen.tiny_model import tiny_model_path
 from teachers import SamplingConfig, TeacherConfig, TeacherError, make_teacher
 from teachers.vllm_engine import check_available, is_cpu_build
 
