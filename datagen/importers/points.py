@@ -18,8 +18,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from datagen.importers.sokoban import RowError, strip_wrapper
-from datagen.tasks import schema_row, template_key
+from datagen.importers.sokoban import RowError, cached_template, strip_wrapper
+from datagen.tasks import schema_row
 from datagen.templates.points import make_template
 from solvers.points import FACE_RULES, CardError, hand_values, solve
 
@@ -219,14 +219,14 @@ class PointsRows:
     ) -> tuple[dict, str]:
         """(template, its JSON) of a row: one dict per distinct template, shared by its rows."""
         key = (rule, tuple(shown), tuple(scored), think, prefill)
-        hit = self.templates.get(key)
-        if hit is None:
-            template = make_template(
+        return cached_template(
+            self.templates,
+            key,
+            lambda: make_template(
                 rule=rule, faces=shown, scored_faces=scored, think=think, family="study-import"
-            )
-            template["prefill"] = prefill
-            hit = self.templates[key] = (template, template_key(template))
-        return hit
+            ),
+            prefill,
+        )
 
     @staticmethod
     def is_cot(row: dict) -> bool:

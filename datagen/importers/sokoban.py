@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
@@ -91,6 +92,19 @@ def strip_wrapper(text: str) -> tuple[str, str, bool]:
     if f"{USER_OPEN}{content}{TURN_SWITCH}{prefill}" != text:  # e.g. a second user turn
         raise RowError("the raw prompt does not re-wrap to the same bytes")
     return content, prefill, True
+
+
+def cached_template(
+    cache: dict[tuple, tuple[dict, str]], key: tuple, make: Callable[[], dict], prefill: str
+) -> tuple[dict, str]:
+    """(template, its JSON as row ids hash it) for `key`: built by `make` the first time, with the
+    row's prefill, then shared by every row of that template (neither is ever mutated)."""
+    hit = cache.get(key)
+    if hit is None:
+        template = make()
+        template["prefill"] = prefill
+        hit = cache[key] = (template, template_key(template))
+    return hit
 
 
 def parse_grid(content: str) -> str:
@@ -290,11 +304,10 @@ class SokobanRows:
 
     def template(self, words: list[str] | None, think: bool, prefill: str) -> tuple[dict, str]:
         """(template, its JSON) of a row: one dict per distinct template, shared by its rows."""
-        key = (tuple(words) if words else None, think, prefill)
-        hit = self.templates.get(key)
-        if hit is None:
+
+        def make() -> dict:
             try:
-                template = make_template(
+                return make_template(
                     vocabulary=words or "base",
                     scored_vocabulary=words or "base",
                     show_answers=words is not None,
@@ -303,9 +316,9 @@ class SokobanRows:
                 )
             except ValueError as error:
                 raise RowError(str(error)) from None
-            template["prefill"] = prefill
-            hit = self.templates[key] = (template, template_key(template))
-        return hit
+
+        key = (tuple(words) if words else None, think, prefill)
+        return cached_template(self.templates, key, make, prefill)
 
     @staticmethod
     def is_cot(row: dict) -> bool:
