@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import QUICK_EVAL
 
 from datagen.cli.evaluate import evaluate
 
@@ -106,16 +107,7 @@ def test_finetune_then_eval_end_to_end(build_dir, tmp_path):
             str(build_dir),
             "--variants",
             "simple,cardinal",
-            "--limit",
-            "1",
-            "--max-turns",
-            "2",
-            "--max-new-tokens",
-            "8",
-            "--temperature",
-            "0",
-            "--json",
-            "--no-progress",
+            *QUICK_EVAL,
         ],
     )
     assert result.exit_code == 0, result.output

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import study_fixtures as fx
 from click.testing import CliRunner
+from conftest import QUICK_EVAL
 from test_cli_hub import _assert_one_line_error, _datagen
 from test_hub import FakeHub
 
@@ -214,16 +215,7 @@ def test_round_trip_finetune_then_eval(tmp_path: Path, monkeypatch) -> None:
             str(model),
             "--data",
             str(data),
-            "--limit",
-            "1",
-            "--max-turns",
-            "2",
-            "--max-new-tokens",
-            "8",
-            "--temperature",
-            "0",
-            "--json",
-            "--no-progress",
+            *QUICK_EVAL,
         ],
     )
     assert result.exit_code == 0, result.output

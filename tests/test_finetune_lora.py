@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import QUICK_EVAL
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("peft")
@@ -140,16 +141,7 @@ def test_lora_trains_merges_and_evaluates(tiny, build_dir, tmp_path):
             "transformers",
             "--variants",
             "simple",
-            "--limit",
-            "1",
-            "--max-turns",
-            "2",
-            "--max-new-tokens",
-            "8",
-            "--temperature",
-            "0",
-            "--json",
-            "--no-progress",
+            *QUICK_EVAL,
         ],
     )
     assert result.exit_code == 0, result.output
