@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 import study_fixtures as fx
 
 from datagen.importers import ImportFailure, import_source
@@ -249,6 +251,11 @@ def test_bulk_rows_pauses_the_collector_and_restores_it():
         assert not gc.isenabled()
         raise KeyError("a failed import")
     assert gc.isenabled()  # back on after an error too
+    frozen = gc.get_freeze_count()
+    with bulk_rows():
+        survivor = [(i, str(i)) for i in range(1000)]
+    assert gc.get_freeze_count() >= frozen + len(survivor)  # what outlives the rows is frozen
+    gc.unfreeze()
     gc.disable()
     try:
         with bulk_rows():
@@ -256,3 +263,35 @@ def test_bulk_rows_pauses_the_collector_and_restores_it():
         assert not gc.isenabled()  # a caller's own setting is kept
     finally:
         gc.enable()
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4)
+    | st.dictionaries(st.text(max_size=5) | st.integers(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(_JSON)
+def test_report_json_is_the_report(value) -> None:
+    from datagen.importers.audit import report_json
+
+    assert json.loads(report_json(value)) == json.loads(json.dumps(value))
+
+
+def test_report_json_puts_each_listed_row_on_a_line() -> None:
+    from datagen.importers.audit import report_json
+
+    report = {"rows": 3, "duplicates": {"list": [{"index": 2, "first": 0}, {"index": 3, "first": 1}]}}
+    assert report_json(report).splitlines() == [
+        "{",
+        '  "rows": 3,',
+        '  "duplicates": {',
+        '    "list": [',
+        '      {"index": 2, "first": 0},',
+        '      {"index": 3, "first": 1}',
+        "    ]",
+        "  }",
+        "}",
+    ]

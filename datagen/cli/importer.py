@@ -48,7 +48,7 @@ def import_(source: str, out: Path, revision: str | None, against: tuple[Path, .
 def audit(directory: Path, against: tuple[Path, ...]) -> None:
     """Print the label / duplicate / leakage audit of a task folder (ours or imported)."""
     from datagen.cards import task_dirs
-    from datagen.importers.audit import audit_folder
+    from datagen.importers.audit import audit_folder, report_json
 
     found = task_dirs(directory)
     if not found:
@@ -60,4 +60,4 @@ def audit(directory: Path, against: tuple[Path, ...]) -> None:
         except ValueError as error:  # CardError: a folder whose build.json is broken
             raise click.ClickException(" ".join(str(error).split())) from None
     report = reports if len(reports) > 1 else next(iter(reports.values()))
-    click.echo(json.dumps(report, indent=2, ensure_ascii=False, default=sorted))
+    click.echo(report_json(report))

@@ -220,7 +220,7 @@ def _write(
     from datagen import __version__
     from datagen.build import write_parquet
     from datagen.cards import write_card
-    from datagen.importers.audit import AUDIT_NAME
+    from datagen.importers.audit import AUDIT_NAME, report_json
     from datagen.versioning import dataset_version, fingerprint
 
     for config, by_split in configs.items():
@@ -253,7 +253,7 @@ def _write(
         "created_by": f"datagen {__version__} (import)",
     }
     (task_dir / "build.json").write_text(json.dumps(info, indent=2, ensure_ascii=False) + "\n")
-    (task_dir / AUDIT_NAME).write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    (task_dir / AUDIT_NAME).write_text(report_json(report) + "\n")
     write_card(task_dir)
     return info
 

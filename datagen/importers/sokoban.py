@@ -261,7 +261,7 @@ class SokobanRows:
                 raise RowError("reward_model.ground_truth is not a list of action ids")
             first = truth[0]
             label = ACTIONS[first - 1] if isinstance(first, int) and 1 <= first <= 4 else None
-            label_text = json.dumps(truth)
+            label_text = _json_list(truth)
         actions, moves, solvable = self.label(level)
         instance = {
             "grid": self.canonical[grid],  # canonical XSB: one state, one text
@@ -331,3 +331,10 @@ class SokobanRows:
     @staticmethod
     def is_diverse(row: dict) -> bool:
         return row["template"]["vocabulary"] != list(VOCABULARIES["base"])
+
+
+def _json_list(values: list) -> str:
+    """json.dumps(values); a list of plain ints (the study's action ids) written directly."""
+    if all(type(v) is int for v in values):
+        return f"[{', '.join(map(str, values))}]"
+    return json.dumps(values)

@@ -59,7 +59,8 @@ def row_id(task: str, instance: dict, template: dict, template_json: str | None 
     if template_json is None:
         template_json = template_key(template)
     # json.dumps of the list [task, instance, template], written out: items joined by ", ".
-    blob = f"[{json.dumps(task)}, {_dumps(instance)}, {template_json}]"
+    task_json = _TASK_JSON.get(task) or json.dumps(task)
+    blob = f"[{task_json}, {_dumps(instance)}, {template_json}]"
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -70,6 +71,7 @@ def template_key(template: dict) -> str:
 
 # json.dumps(value, sort_keys=True, ensure_ascii=False), without building an encoder per call.
 _dumps = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
+_TASK_JSON = {task: json.dumps(task) for task in TASKS}
 
 
 def new_row(
