@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+import study_fixtures as fx
 from hypothesis import given
 from hypothesis import strategies as st
-import study_fixtures as fx
 
 from datagen.importers import ImportFailure, import_source
 from datagen.importers.audit import audit_folder
@@ -267,8 +267,10 @@ def test_bulk_rows_pauses_the_collector_and_restores_it():
 
 _JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.text(max_size=5) | st.integers(), inner, max_size=4),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(max_size=5) | st.integers(), inner, max_size=4)
+    ),
     max_leaves=20,
 )
 
@@ -283,7 +285,10 @@ def test_report_json_is_the_report(value) -> None:
 def test_report_json_puts_each_listed_row_on_a_line() -> None:
     from datagen.importers.audit import report_json
 
-    report = {"rows": 3, "duplicates": {"list": [{"index": 2, "first": 0}, {"index": 3, "first": 1}]}}
+    report = {
+        "rows": 3,
+        "duplicates": {"list": [{"index": 2, "first": 0}, {"index": 3, "first": 1}]},
+    }
     assert report_json(report).splitlines() == [
         "{",
         '  "rows": 3,',

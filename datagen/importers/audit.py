@@ -341,8 +341,7 @@ def report_json(value: Any, indent: str = "") -> str:
     inner = indent + "  "
     if isinstance(value, dict) and value:
         items = (
-            f"{inner}{_compact(k if isinstance(k, str) else _compact(k))}: "
-            f"{report_json(v, inner)}"
+            f"{inner}{_compact(k if isinstance(k, str) else _compact(k))}: {report_json(v, inner)}"
             for k, v in value.items()
         )
         return "{\n" + ",\n".join(items) + f"\n{indent}}}"
