@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import heapq
 import time
+from collections import deque
 
 from solvers.sokoban.board import INF, OPPOSITE, Board, board_of, frozen_deadlock
 from solvers.sokoban.level import ACTIONS, Level
@@ -221,15 +222,15 @@ def _search(
     # key -> (best g, parent key, box cell, action): one entry per stored state.
     seen: dict[int, tuple[int, int, int, int]] = {start_key: (0, -1, -1, -1)}
     closed: set[int] = set()
-    # Heap entries: (f, -g, tie, key, h); deeper nodes first among equal f. Children go in
+    # Open nodes: (key, h) under priority (f, -g); deeper nodes first among equal f. Children go in
     # with h = -1 and f from their parent's bound minus one (valid: the bound is consistent);
     # their own bound is computed only if they come up, which most never do.
-    heap = [(h0 * weight, 0, 0, start_key, h0)]
-    tie = 0
+    open_list = _OpenList((h0 * weight, 0), (start_key, h0))
+    push = open_list.push
     expanded = 0
     pmask = (1 << pb) - 1
-    while heap:
-        f, neg_g, tie_of, key, h = heapq.heappop(heap)
+    while open_list:
+        (f, neg_g), (key, h) = open_list.pop()
         if cutoff is not None and f > cutoff:
             return None, expanded, "over cutoff"
         g = -neg_g
@@ -247,7 +248,7 @@ def _search(
             if h >= INF:
                 continue
             if g + weight * h > f:
-                heapq.heappush(heap, (g + weight * h, neg_g, tie_of, key, h))
+                push((g + weight * h, neg_g), (key, h))
                 continue
         dist = template[:]
         box_cells = []
@@ -299,9 +300,39 @@ def _search(
                     seen[k2] = (g2, key, b, a)
                     return _unwind(seen, k2, start_key), expanded, None
                 seen[k2] = (g2, key, b, a)
-                tie += 1
-                heapq.heappush(heap, (g2 + weight * (h - 1 if h else 0), -g2, tie, k2, -1))
+                push((g2 + weight * (h - 1 if h else 0), -g2), (k2, -1))
     return None, expanded, "unsolvable"
+
+
+class _OpenList:
+    """A* open list as buckets: a heap of the distinct (f, -g) priorities, each with a queue of
+    its nodes. A search has a few dozen priorities and thousands of nodes, so a push is an
+    append and a pop a popleft (a heap of nodes spent a fifth of the search comparing tuples);
+    among equal (f, g) the oldest node comes first, as with a heap's insertion counter."""
+
+    def __init__(self, priority: tuple, item: tuple) -> None:
+        self.priorities = [priority]
+        self.buckets = {priority: deque([item])}
+
+    def __bool__(self) -> bool:
+        return bool(self.priorities)
+
+    def push(self, priority: tuple, item: tuple) -> None:
+        bucket = self.buckets.get(priority)
+        if bucket is None:
+            self.buckets[priority] = deque([item])
+            heapq.heappush(self.priorities, priority)
+        else:
+            bucket.append(item)
+
+    def pop(self) -> tuple[tuple, tuple]:
+        priority = self.priorities[0]
+        bucket = self.buckets[priority]
+        item = bucket.popleft()
+        if not bucket:
+            del self.buckets[priority]
+            heapq.heappop(self.priorities)
+        return priority, item
 
 
 def _unwind(
