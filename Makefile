@@ -12,6 +12,8 @@ $(BIN)/datagen: pyproject.toml
 	# The CPU wheel first: a bare `torch` requirement would pull a multi-GB CUDA build.
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev,serve]'
+	# Compile the Sokoban A* kernels once (about 20 s); numba caches them beside the source.
+	$(BIN)/python -m solvers.sokoban.astar_jit
 	touch $(BIN)/datagen
 
 install: $(BIN)/datagen

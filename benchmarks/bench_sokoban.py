@@ -7,7 +7,9 @@ SOKOBAN_BENCH_LEVELS (levels per Boxoban set, 100), SOKOBAN_BENCH_LIMIT (seconds
 SOKOBAN_BENCH_LABEL_LEVELS (levels of the labelling run, 1000), BOXOBAN_DIR (the Boxoban
 folder, default ../shared/data/boxoban). Side by side on the same levels, in one process:
 
-- `A* (ours)`: `solvers.sokoban.solve`, A* over pushes, move-optimal;
+- `A* (ours)`: `solvers.sokoban.solve`, A* over pushes, move-optimal: the compiled search
+  (`astar_jit`, numba; its kernels are compiled or loaded before the clock starts);
+- `A* (ours, Python)`: the same search interpreted (SOKOBAN_JIT=0), what runs without numba;
 - `BFS (ours)`: `solvers.sokoban.bfs_solve`, a move-level BFS that prunes dead squares only;
 - `plain BFS`: the same move-level BFS with no pruning at all;
 - `reasoning-gym`: `reasoning_gym.games.contrib.sokoban.src.astar.solve_astar` (its own A*,
@@ -138,6 +140,7 @@ def _run_set(levels: list[Level], bfs_limit: float) -> tuple[list[dict], list[st
     """Per solver: solved count, times, extra moves over optimal; notes on failures."""
     results: dict[str, list[tuple[str | None, float]]] = {
         "A* (ours)": [],
+        "A* (ours, Python)": [],
         "BFS (ours)": [],
         "plain BFS": [],
         "reasoning-gym": [],
@@ -149,6 +152,14 @@ def _run_set(levels: list[Level], bfs_limit: float) -> tuple[list[dict], list[st
         ours = solve(level, time_limit=LIMIT_S)
         seconds = time.process_time() - start
         results["A* (ours)"].append((ours.moves, seconds) if ours.solved else (None, LIMIT_S))
+        os.environ["SOKOBAN_JIT"] = "0"
+        start = time.process_time()
+        interpreted = solve(level, time_limit=LIMIT_S)
+        seconds = time.process_time() - start
+        os.environ["SOKOBAN_JIT"] = "1"
+        results["A* (ours, Python)"].append(
+            (interpreted.moves, seconds) if interpreted.solved else (None, LIMIT_S)
+        )
         start = time.process_time()
         bfs = bfs_solve(level, max_nodes=BFS_MAX_STATES, time_limit=bfs_limit)
         seconds = time.process_time() - start
@@ -257,6 +268,10 @@ def _fmt(x: float | None, digits: int = 3) -> str:
 
 
 def main() -> str:
+    from solvers.sokoban.astar_jit import compile_kernels
+
+    if not compile_kernels():
+        raise SystemExit("numba is not installed: `make install` installs it")
     lines = [
         "## Sokoban",
         "",

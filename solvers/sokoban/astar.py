@@ -204,6 +204,12 @@ def _search(
     )
     if h0 >= INF:
         return None, 0, "unsolvable"
+    if by_moves and weight == 1.0:
+        from solvers.sokoban.astar_jit import search as compiled_search
+
+        found = compiled_search(board, tables, player, mask, h0, caps, deadline, cutoff)
+        if found is not None:
+            return found
     pb = board.pbits
     nbrs = board.nbr
     # Per box cell, the pushes that can ever be legal: (direction, stand cell, target cell).

@@ -38,11 +38,12 @@ class SideTables:
         # pieces[x][c]: piece + 1 of cell c around a lone box on x (0: none), built per x.
         self.pieces: dict[int, bytearray] = {}
         self._rows: dict[int, tuple[int, ...]] = {}
-        self._per_goal = []
+        # per_goal[g][x << 2 | s]: pushes from (box x, player in piece s) to goal g (INF: never).
+        self.per_goal: list[array] = []
         for g in board.goal_cells:
             if deadline is not None and time.perf_counter() > deadline:
                 raise TableTimeout
-            self._per_goal.append(self._from_goal(g))
+            self.per_goal.append(self._from_goal(g))
 
     def piece(self, x: int, c: int) -> int:
         """The piece of the floor around a lone box on x that holds cell c (-1: none)."""
@@ -62,7 +63,7 @@ class SideTables:
         key = x << 2 | s
         row = self._rows.get(key)
         if row is None:
-            row = self._rows[key] = tuple(d[key] for d in self._per_goal)
+            row = self._rows[key] = tuple(d[key] for d in self.per_goal)
         return row
 
     def _flood(self, x: int) -> bytearray:
