@@ -4,8 +4,9 @@ All of Boxoban (10x10 with a wall border: 64 inner cells) fits, so a state is on
 bits and a player cell. It is the same search node for node: the same priorities (f, then
 deeper first, then insertion order), the same bound (side-table matching, freeze deadlocks),
 the same children in the same order, so it returns the pushes and expansion count the Python
-search returns (tests/test_sokoban_jit.py compares both on every Boxoban test level). It runs
-in chunks of CHUNK expansions, between which Python checks the deadline.
+search returns (tests/test_sokoban_jit.py compares both on Boxoban and generated levels). It runs
+in chunks of CHUNK expansions, between which Python checks the deadline. The kernels:
+astar_kernels.py (the search) and bound_kernels.py (the lower bound and deadlocks).
 
 `astar._search` takes this path for the move metric when numba is installed (a dependency of
 `make install`; set SOKOBAN_JIT=0 to turn it off) and the level fits; every other case, and a
@@ -162,8 +163,9 @@ def _static(board: Board, tables: SideTables) -> tuple | None:
             if stand >= 0 and target >= 0 and not dead[target]:
                 pushes[i, counts[i]] = (a, stand, target)
                 counts[i] += 1
-    kernels = _kernels()
-    pieces = kernels.pieces(nbr, around)
+    from solvers.sokoban.bound_kernels import pieces as piece_table
+
+    pieces = piece_table(nbr, around)
     static = (cells, index, nbr, dead, goal_mask, goals, pieces, per_goal, pushes, counts, INF)
     if len(_STATIC) >= 32:
         _STATIC.pop(next(iter(_STATIC)))
