@@ -62,7 +62,13 @@ class TaskBuild:
 
 
 class Workers:
-    """One process pool for a whole build, so that solver caches stay warm in the workers."""
+    """One process pool for a whole build, so that solver caches stay warm in the workers.
+
+    Workers start from a fork server (spawned where there is none), never by forking this
+    process: a fork copies an import that another thread (matplotlib's preload) is in the middle
+    of, and the worker that imports the same module (numpy, for the compiled solver) waits
+    forever on its lock.
+    """
 
     def __init__(self, count: int) -> None:
         self.count = count
@@ -70,7 +76,13 @@ class Workers:
 
     def __enter__(self) -> Workers:
         if self.count > 1:
-            self.pool = ProcessPoolExecutor(max_workers=self.count)
+            import multiprocessing
+
+            method = (
+                "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+            )
+            context = multiprocessing.get_context(method)
+            self.pool = ProcessPoolExecutor(max_workers=self.count, mp_context=context)
         return self
 
     def __exit__(self, *exc: object) -> None:
