@@ -4,7 +4,8 @@ Builds small `answer-only` and `diverse-answer-only` datasets for General Points
 trains a from-scratch Qwen3-architecture model (datagen.tiny_model's `MINI_CONFIG`, its tokenizer
 trained on the project's prompts and every prompt of the builds, so that the evaluation
 vocabularies are tokens of their own) on each SFT config with `datagen finetune`, evaluates every
-model on every variant of the `eval` config with `datagen eval` (answer-only ending, greedy), and
+model on every variant of the `eval` config with `datagen eval` (greedy, with the prompt ending it
+was trained on: answer-only, but the think instruction for diverse Sokoban, as the study), and
 writes OUT/results.json, OUT/results.md and the figures (replicate_mini_report.py).
 
     python benchmarks/replicate_mini.py [--out replication/mini] [--seeds 1,2] [--jobs 2] ...
@@ -158,7 +159,18 @@ def build_base(s: Settings, out: Path, seed: int) -> Path:
     return final
 
 
-def train_and_eval(s: Settings, out: Path, task: str, config: str, seed: int) -> dict:
+def training_ending(out: Path, task: str, config: str) -> str:
+    """The `datagen eval --ending` of the prompts a config trains on: the study's diverse
+    answer-only Sokoban rows keep the think instruction (their target follows a `<think>`
+    prefill), the other answer-only rows end with the answer-only one."""
+    import pyarrow.parquet as pq
+
+    data = out / "data" / CONFIGS[config] / task / "data" / config
+    first = pq.read_table(sorted(data.glob("*.parquet"))[0], columns=["template"]).slice(0, 1)
+    return "think" if first.to_pylist()[0]["template"].get("think") else "answer-only"
+
+
+def train_and_eval(s: Settings, out: Path, task: str, config: str, seed: int, ending: str) -> dict:
     """Fine-tune one model, then evaluate it on every variant; skip what is complete."""
     name = f"{task}-{config}-seed{seed}"
     run, evals = out / "runs" / name, out / "evals" / name
@@ -184,7 +196,7 @@ def train_and_eval(s: Settings, out: Path, task: str, config: str, seed: int) ->
         limit = s.points_limit if task == "points" else s.sokoban_limit
         budget = s.points_max_new_tokens if task == "points" else s.sokoban_max_new_tokens
         args = ["eval", "--model", str(run), "--data", str(out / "data" / "answer-only" / task)]
-        args += ["--ending", "answer-only", "--temperature", "0", "--limit", str(limit)]
+        args += ["--ending", ending, "--temperature", "0", "--limit", str(limit)]
         args += ["--max-new-tokens", str(budget), "--max-turns", str(s.max_turns)]
         args += ["--seed", str(seed), "--device", "cpu", "--dtype", "fp32", "--no-progress"]
         args += ["--out", str(evals)]
@@ -220,7 +232,11 @@ def run(s: Settings) -> Path:
     for seed in s.seeds:
         build_base(s, out, seed)
     save()
-    jobs = [(t, c, seed) for seed in s.seeds for t in TASKS for c in CONFIGS]
+    # Each model is evaluated with the prompt ending it was trained on.
+    endings = record["endings"] = {
+        f"{t}/{c}": training_ending(out, t, c) for t in TASKS for c in CONFIGS
+    }
+    jobs = [(t, c, seed, endings[f"{t}/{c}"]) for seed in s.seeds for t in TASKS for c in CONFIGS]
     with ThreadPoolExecutor(max_workers=s.jobs) as pool:
         futures = [pool.submit(train_and_eval, s, out, *job) for job in jobs]
         errors = []

@@ -118,7 +118,8 @@ def markdown(table: dict, record: dict, missing: list[str] | None = None) -> str
         f"{s.get('epochs')} epochs, lr {s.get('lr')}, global batch {s.get('global_batch')}, "
         f"max-len {s.get('max_len')}"
         + (f", max-steps {s['max_steps']}" if s.get("max_steps") else "")
-        + f". Evaluation: `datagen eval --ending answer-only --temperature 0`, "
+        + ". Evaluation: `datagen eval --temperature 0` with the prompt ending each model was "
+        f"trained on ({_endings(record)}), "
         f"{s.get('points_limit')} episodes per General Points variant, {s.get('sokoban_limit')} "
         f"per Sokoban variant ({s.get('max_turns')} turns). Step time summed over processes: "
         f"{total:.0f} s.",
@@ -200,3 +201,9 @@ if __name__ == "__main__":
     found = sorted({int(p.name.rsplit("seed", 1)[1]) for p in folder.glob("evals/*-seed*")})
     write_report(folder, tuple(rec.get("settings", {}).get("seeds") or found), rec)
     print(f"wrote {folder}/results.md, results.json, results.png, seeds.png")
+
+
+def _endings(record: dict) -> str:
+    """`--ending` per task/config, e.g. "sokoban/diverse-answer-only: think"."""
+    endings = record.get("endings") or {}
+    return ", ".join(f"{name}: {ending}" for name, ending in sorted(endings.items())) or "-"

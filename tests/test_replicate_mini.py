@@ -97,7 +97,17 @@ def test_pipeline_end_to_end(tmp_path, monkeypatch):
                 assert [x["seed"] for x in cell["seeds"]] == [1]
                 assert cell["validity"] == cell["seeds"][0]["validity"]
                 assert 0 <= cell["success"] <= 1 and 0 <= cell["validity"] <= 1
+    # Each model is evaluated with the ending of its training prompts: the study's diverse
+    # answer-only Sokoban rows keep the think instruction.
+    endings = json.loads((out / "replication.json").read_text())["endings"]
+    assert endings == {
+        "points/answer-only": "answer-only",
+        "points/diverse-answer-only": "answer-only",
+        "sokoban/answer-only": "answer-only",
+        "sokoban/diverse-answer-only": "think",
+    }
     report = (out / "results.md").read_text()
+    assert "sokoban/diverse-answer-only: think" in report
     assert "## sokoban" in report and "| two_boxes | difficulty |" in report
     assert "What appears" in report
 
