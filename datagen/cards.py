@@ -194,12 +194,16 @@ def size_category(rows: int) -> str:
     return "100M<n<1B"
 
 
+# libyaml's loader where PyYAML was built with it: the same documents, parsed in C.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def read_header(card: str) -> dict[str, Any]:
     """Parse the YAML header of a card (between the leading `---` lines)."""
     match = re.match(r"---\n(.*?)\n---\n", card, flags=re.DOTALL)
     if match is None:
         raise CardError("the card does not start with a YAML header between --- lines")
-    header = yaml.safe_load(match.group(1))
+    header = yaml.load(match.group(1), Loader=_YAML_LOADER)
     if not isinstance(header, dict):
         raise CardError("the card's YAML header is not a mapping")
     return header

@@ -60,8 +60,8 @@ _DECIDE = "\nDecide the next action:"
 
 
 @lru_cache(maxsize=2)
-def _paper_frame(think: bool) -> tuple[str, str]:
-    """Our paper prompt around its grid: (text before it with \\0 for the answers block, after)."""
+def _paper_frame(think: bool) -> tuple[str, str, str]:
+    """Our paper prompt around its answers block and grid: (before, between, after)."""
     names = ("wall", "floor", "target", "box", "box_on_target", "player", "player_on_target")
     text = WORDINGS["paper"].substitute(
         dict(zip(names, SYMBOL_LEGENDS["paper"], strict=True)),
@@ -71,7 +71,8 @@ def _paper_frame(think: bool) -> tuple[str, str]:
         output_instruction=THINK_ENDING if think else ANSWER_ENDING,
     )
     head, tail = text.split("\1")
-    return head, tail
+    before, between = head.split("\0")
+    return before, between, tail
 
 
 class RowError(ValueError):
@@ -224,12 +225,17 @@ class SokobanRows:
         when its canonical XSB is the parsed one, so only the text around it is compared."""
         if self.canonical[grid] != grid:
             return content == render_prompt_text(self.level(grid).cells(), template)
-        start = content.find(_OBSERVATION) + len(_OBSERVATION)
-        end = content.find(_DECIDE, start)
-        head, tail = _paper_frame(template["think"])
+        before, after, tail = _paper_frame(template["think"])
+        answers = answers_section(template)
+        # Compared in place: the prompt's text up to its grid is before + answers + after.
+        grid_start = len(before) + len(answers) + len(after)
         return (
-            content[:start] == head.replace("\0", answers_section(template))
-            and content[end:] == tail
+            content.startswith(before)
+            and content.startswith(answers, len(before))
+            and content.startswith(after, grid_start - len(after))
+            and content.find(_OBSERVATION) + len(_OBSERVATION) == grid_start
+            and content.endswith(tail)
+            and content.find(_DECIDE, grid_start) == len(content) - len(tail)
         )
 
     def convert(self, raw: dict, layout: Any, split: str, index: int, source: dict) -> dict:
