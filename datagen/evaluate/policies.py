@@ -262,13 +262,17 @@ class VLLMPolicy:
             ) from error
         self._sampling = SamplingParams
         vllm_dtype = {"auto": "auto", "bf16": "bfloat16", "fp32": "float32"}[dtype]
-        self.llm = LLM(
-            model=model,
-            seed=seed,
-            dtype=vllm_dtype,
-            tensor_parallel_size=tensor_parallel_size,
-            data_parallel_size=data_parallel_size,
-            **engine_kwargs,
+        from teachers.vllm_engine import shut_down_at_exit
+
+        self.llm = shut_down_at_exit(
+            LLM(
+                model=model,
+                seed=seed,
+                dtype=vllm_dtype,
+                tensor_parallel_size=tensor_parallel_size,
+                data_parallel_size=data_parallel_size,
+                **engine_kwargs,
+            )
         )
         self.temperature = temperature
         self.max_new_tokens = max_new_tokens
