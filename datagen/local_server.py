@@ -73,10 +73,17 @@ def serve(model_dir: Path | str, port: int | None = None, timeout: float = 120.0
             time.sleep(0.5)
         yield f"http://127.0.0.1:{port}/v1"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop(proc, timeout=10)
         log.close()
+
+
+def stop(proc, timeout: float) -> None:
+    """Terminate a server process; kill it if it has not exited within `timeout` seconds."""
+    import subprocess
+
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=timeout)

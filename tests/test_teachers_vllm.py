@@ -20,7 +20,7 @@ import urllib.request
 import pytest
 from conftest import VLLM_ENV, run_vllm_script
 
-from datagen.local_server import free_port
+from datagen.local_server import free_port, stop
 from datagen.tiny_model import tiny_model_path
 from teachers import SamplingConfig, TeacherConfig, TeacherError, make_teacher
 from teachers.vllm_engine import check_available, is_cpu_build
@@ -213,12 +213,7 @@ def test_openai_teacher_against_vllm_server():
         assert all(s.tokens <= 8 for s in first)
         assert teacher.info()["ignored_by_server"] == []  # vLLM accepts top_k and min_p
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=30)
+        stop(proc, timeout=30)
         log.close()
 
 

@@ -89,8 +89,7 @@ def search(
         low = rest & -rest
         rest ^= low
         start_mask |= 1 << index[low.bit_length() - 1]
-    if start_mask >= 1 << 63:  # the box bits as the kernel's signed int64
-        start_mask -= 1 << 64
+    start_mask = _int64(start_mask)
     max_nodes, max_states = caps
     state = kernels.new_state(start_mask, index[player], h0)
     while True:
@@ -121,6 +120,11 @@ def search(
     return pushes, expanded, None
 
 
+def _int64(bits: int) -> int:
+    """64 box bits as the kernel's signed int64 (bit 63 is the sign)."""
+    return bits - (1 << 64) if bits >= 1 << 63 else bits
+
+
 _STATIC: dict[Board, tuple | None] = {}
 
 
@@ -146,8 +150,7 @@ def _static(board: Board, tables: SideTables) -> tuple | None:
     goal_mask = 0
     for g in goals:
         goal_mask |= 1 << int(g)
-    if goal_mask >= 1 << 63:
-        goal_mask -= 1 << 64
+    goal_mask = _int64(goal_mask)
     around = np.array(tables.around, dtype=np.int64).reshape(-1, 4)[cells]
     per_goal = np.stack(
         [
