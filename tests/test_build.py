@@ -340,7 +340,8 @@ def test_load_dataset_serves_each_folder_its_own_rows_from_one_cache(tmp_path):
 
 
 def test_fingerprint_names_the_content_and_identical_rebuilds_keep_it(tmp_path):
-    from datagen.build import build_task, write_task
+    from datagen.build import build_task
+    from datagen.build_writer import write_task
 
     config = _points(20)[0]
     first = build_task(config)

@@ -461,7 +461,8 @@ def test_a_corrupted_folder_is_refused_before_any_hub_call(fake: FakeHub, tmp_pa
 def test_same_options_other_rows_is_another_build_not_nothing_to_do(
     fake: FakeHub, tmp_path: Path
 ) -> None:
-    from datagen.build import BuildConfig, build_task, write_task
+    from datagen.build import BuildConfig, build_task
+    from datagen.build_writer import write_task
 
     config = BuildConfig(task="points", train_size=8, eval_size=2, workers=1)
     first = write_task(build_task(config), tmp_path / "a")

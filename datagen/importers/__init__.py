@@ -218,7 +218,7 @@ def _write(
     task_dir: Path, task: str, source: Source, splits: dict, configs: dict, report: dict
 ) -> dict:
     from datagen import __version__
-    from datagen.build import write_parquet
+    from datagen.build_writer import write_parquet
     from datagen.cards import write_card
     from datagen.importers.audit import AUDIT_NAME, report_json
     from datagen.versioning import dataset_version, fingerprint
