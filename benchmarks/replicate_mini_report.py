@@ -101,7 +101,63 @@ def verdicts(table: dict) -> list[str]:
     return lines
 
 
-def markdown(table: dict, record: dict, missing: list[str] | None = None) -> str:
+def sokoban_answers(out: Path, seeds: tuple[int, ...]) -> list[str]:
+    """A results.md section: each Sokoban model's most frequent answer per variant (the first
+    `<answer>` of each turn, as the scorer reads it), from its episodes.jsonl."""
+    from collections import Counter
+
+    from datagen.tasks.sokoban import answer_of
+
+    columns, answers = [], {}
+    for config in CONFIGS:
+        for seed in seeds:
+            file = out / "evals" / f"sokoban-{config}-seed{seed}" / "episodes.jsonl"
+            if not file.exists():
+                continue
+            name = f"{SHORT[config]} s{seed}"
+            columns.append(name)
+            counts: dict[str, Counter] = {}
+            for line in file.read_text().splitlines():
+                episode = json.loads(line)
+                found = counts.setdefault(episode["variant"].replace("-", "_"), Counter())
+                found.update(_answer(answer_of, r) for r in episode["responses"])
+            for variant, found in counts.items():
+                word, n = found.most_common(1)[0]
+                share = 100 * n / sum(found.values())
+                word = word[:24].replace("\n", " ").replace("|", "\\|").replace("`", "'")
+                answers.setdefault(variant, {})[name] = f"`{word}` {share:.0f}%"
+    if not answers:
+        return []
+    lines = [
+        "## What the Sokoban models answer",
+        "",
+        "Each model's most frequent answer per variant, and its share of the turns.",
+        "",
+        "| variant | " + " | ".join(columns) + " |",
+        "|---|" + "---|" * len(columns),
+    ]
+    for variant in sorted(answers):
+        cells = [answers[variant].get(c, "—") for c in columns]
+        lines.append(f"| {variant} | " + " | ".join(cells) + " |")
+    return lines
+
+
+def _answer(answer_of, response: str) -> str:
+    """The scored answer, or what follows an unclosed `<answer>`, or `(no tag)`."""
+    word = answer_of(response)
+    if word is not None:
+        return word
+    _, tag, rest = response.partition("<answer>")
+    return f"(unclosed) {rest.strip()[:10]}" if tag else "(no tag)"
+
+
+def markdown(
+    table: dict,
+    record: dict,
+    missing: list[str] | None = None,
+    coverage: dict | None = None,
+    answers: list[str] | None = None,
+) -> str:
     from datagen.figures.style import grouped, variant_group
 
     s = record.get("settings", {})
@@ -109,13 +165,21 @@ def markdown(table: dict, record: dict, missing: list[str] | None = None) -> str
     total = sum(
         t.get("finetune_s", 0) + t.get("eval_s", 0) for t in seconds.values() if isinstance(t, dict)
     )
-    total += sum(v for k, v in seconds.items() if k.startswith("build/"))
+    total += sum(v for k, v in seconds.items() if k.startswith(("build/", "pretrain/")))
+    pretrain = s.get("pretrain_steps")
     lines = [
-        "# Miniature replication: answer-only vs diverse answer-only SFT, from scratch on CPU",
+        "# Miniature replication: answer-only vs diverse answer-only SFT, small models on CPU",
         "",
         f"Seeds {s.get('seeds')}; data seed {s.get('data_seed')}, {s.get('train_size')} training "
-        f"rows per config; model {s.get('model') or 'MINI_CONFIG'} (datagen.tiny_model); "
-        f"{s.get('epochs')} epochs, lr {s.get('lr')}, global batch {s.get('global_batch')}, "
+        f"rows per config; model {s.get('model') or 'MINI_CONFIG'} (datagen.tiny_model), "
+        + (
+            f"pre-trained {pretrain} steps on the copying task of replicate_mini_pretrain.py "
+            f"(random tokens, no game; copy accuracy per seed {_copy(record)}); "
+            if pretrain
+            else "from scratch; "
+        )
+        + f"fine-tuned {s.get('epochs')} epochs, lr {s.get('lr')}, "
+        f"global batch {s.get('global_batch')}, "
         f"max-len {s.get('max_len')}"
         + (f", max-steps {s['max_steps']}" if s.get("max_steps") else "")
         + ". Evaluation: `datagen eval --temperature 0` with the prompt ending each model was "
@@ -156,6 +220,12 @@ def markdown(table: dict, record: dict, missing: list[str] | None = None) -> str
                     )
                     + f" | {study[0]} | {study[1]} |"
                 )
+    if answers:
+        lines += ["", *answers]
+    if coverage:
+        from replicate_mini_coverage import markdown as coverage_markdown
+
+        lines += ["", *coverage_markdown(coverage)]
     return "\n".join(lines) + "\n"
 
 
@@ -171,8 +241,15 @@ def write_report(out: Path, seeds: tuple[int, ...], record: dict) -> dict:
         for c in CONFIGS
         if not (out / "evals" / f"{t}-{c}-seed{seed}" / "results.json").exists()
     ]
+    from replicate_mini_coverage import coverage as word_coverage
+
+    tokenizer = out / "models" / f"base-seed{seeds[0]}"
+    words = word_coverage(out, tokenizer) if (tokenizer / "tokenizer.json").exists() else {}
+    if words:
+        (out / "coverage.json").write_text(json.dumps(words, indent=1, ensure_ascii=False) + "\n")
     (out / "results.json").write_text(json.dumps(table, indent=2) + "\n")
-    (out / "results.md").write_text(markdown(table, record, missing))
+    answers = sokoban_answers(out, tuple(seeds))
+    (out / "results.md").write_text(markdown(table, record, missing, words, answers))
     means = {
         c: {t: {v: cells[c] for v, cells in vs.items() if c in cells} for t, vs in table.items()}
         for c in CONFIGS
@@ -194,6 +271,18 @@ def write_report(out: Path, seeds: tuple[int, ...], record: dict) -> dict:
     return table
 
 
+def _endings(record: dict) -> str:
+    """`--ending` per task/config, e.g. "sokoban/diverse-answer-only: think"."""
+    endings = record.get("endings") or {}
+    return ", ".join(f"{name}: {ending}" for name, ending in sorted(endings.items())) or "-"
+
+
+def _copy(record: dict) -> str:
+    """Each pre-trained base's copy accuracy, e.g. "1: 0.97, 2: 0.95"."""
+    found = record.get("pretrain_copy_accuracy") or {}
+    return ", ".join(f"{seed}: {acc:.2f}" for seed, acc in sorted(found.items())) or "-"
+
+
 if __name__ == "__main__":
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "replication/mini")
     record_file = folder / "replication.json"
@@ -201,9 +290,3 @@ if __name__ == "__main__":
     found = sorted({int(p.name.rsplit("seed", 1)[1]) for p in folder.glob("evals/*-seed*")})
     write_report(folder, tuple(rec.get("settings", {}).get("seeds") or found), rec)
     print(f"wrote {folder}/results.md, results.json, results.png, seeds.png")
-
-
-def _endings(record: dict) -> str:
-    """`--ending` per task/config, e.g. "sokoban/diverse-answer-only: think"."""
-    endings = record.get("endings") or {}
-    return ", ".join(f"{name}: {ending}" for name, ending in sorted(endings.items())) or "-"

@@ -40,6 +40,7 @@ SMOKE = dict(
     points_max_new_tokens=8,
     sokoban_max_new_tokens=6,
     model=TINY,
+    pretrain_steps=2,
 )
 
 
@@ -61,11 +62,35 @@ def test_extra_corpus_gives_eval_words_their_own_tokens():
     assert plain.tokenize(" Up") == extended.tokenize(" Up")  # the project's words stay
 
 
+def test_pretraining_sequences_repeat_ordinary_tokens():
+    import torch
+    from replicate_mini_pretrain import PretrainConfig, sequences, token_pool
+
+    from datagen.tiny_model import build_tokenizer
+
+    tokenizer = build_tokenizer(600)
+    pool = token_pool(tokenizer)
+    assert tokenizer.convert_tokens_to_ids("<|im_start|>") not in pool
+    assert tokenizer.convert_tokens_to_ids("<think>") not in pool
+    assert len(pool) > 500
+    cfg = PretrainConfig(batch=3, segment=5)
+    ids = sequences(pool, cfg, torch.Generator().manual_seed(0))
+    assert ids.shape == (3, 10)
+    assert torch.equal(ids[:, :5], ids[:, 5:])
+    assert set(ids.flatten().tolist()) <= set(pool)
+    again = sequences(pool, cfg, torch.Generator().manual_seed(0))
+    assert torch.equal(ids, again)  # the seed decides the sequences
+    with pytest.raises(ValueError, match="positive"):
+        PretrainConfig(steps=0)
+
+
 def test_settings_are_validated():
     with pytest.raises(ValueError, match="seeds"):
         Settings(seeds=(1, 1))
     with pytest.raises(ValueError, match="train_size"):
         Settings(train_size=0)
+    with pytest.raises(ValueError, match="pretrain_steps"):
+        Settings(pretrain_steps=-1)
 
 
 @pytest.mark.slow
@@ -84,6 +109,11 @@ def test_pipeline_end_to_end(tmp_path, monkeypatch):
             assert (out / "curves" / f"{name}.png").exists()
     base = json.loads((out / "models" / "base-seed1" / "tiny_model.json").read_text())
     assert base["hidden_size"] == 64 and base["extra_corpus_texts"] > 0
+    # Every fine-tuning starts from the seed's pre-trained base.
+    pretrained = out / "models" / "pretrained-seed1"
+    assert json.loads((pretrained / "pretrain.json").read_text())["config"]["steps"] == 2
+    finetune = json.loads((out / "runs" / "points-answer-only-seed1" / "finetune.json").read_text())
+    assert Path(finetune["model"]) == pretrained
 
     table = json.loads((out / "results.json").read_text())
     assert set(table) == {"points", "sokoban"}
@@ -110,6 +140,16 @@ def test_pipeline_end_to_end(tmp_path, monkeypatch):
     assert "sokoban/diverse-answer-only: think" in report
     assert "## sokoban" in report and "| two_boxes | difficulty |" in report
     assert "What appears" in report
+    assert "pre-trained 2 steps" in report
+    # No training row of either config shows the cardinal words; the answer-only rows show the
+    # base words as targets, the diverse rows only in their prompts.
+    coverage = json.loads((out / "coverage.json").read_text())
+    assert coverage["cardinal"]["words"] == ["North", "South", "West", "East"]
+    for config in ("answer-only", "diverse-answer-only"):
+        assert coverage["cardinal"][config] == {"targets": 0, "prompts": 0}
+    assert coverage["simple"]["answer-only"]["targets"] == 4
+    assert coverage["simple"]["diverse-answer-only"] == {"targets": 0, "prompts": 4}
+    assert "| cardinal | North South West East | 0/4 · 0/4 | 0/4 · 0/4 |" in report
 
     # A second invocation finds everything complete: no CLI call at all.
     calls = []
