@@ -33,23 +33,21 @@ def coverage(out: Path, tokenizer_dir: Path) -> dict:
     """`{variant: {"words": [...], config: {"targets": n, "prompts": n}}}` for Sokoban, where n
     counts the accepted words whose every token occurs in that config's training targets or
     prompts. Empty when OUT holds no Sokoban data."""
-    import pyarrow.parquet as pq
     from transformers import AutoTokenizer
 
-    data = out / "data" / "answer-only" / "sokoban" / "data" / "eval"
-    if not data.is_dir():
+    from datagen.finetune_data import available, load_rows
+
+    eval_dir = out / "data" / "answer-only" / "sokoban"
+    if not (eval_dir / "data" / "eval").is_dir():
         return {}
     tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
-    seen = {}
-    for config, build in BUILDS.items():
-        rows = []
-        for file in sorted((out / "data" / build / "sokoban" / "data" / config).glob("*.parquet")):
-            rows += pq.read_table(file, columns=["prompt", "completion"]).to_pylist()
-        seen[config] = _token_sets(tokenizer, rows)
+    seen = {
+        config: _token_sets(tokenizer, load_rows(out / "data" / build / "sokoban", config))
+        for config, build in BUILDS.items()
+    }
     table: dict = {}
-    for file in sorted(data.glob("*.parquet")):
-        variant = file.name.split("-")[0]
-        template = pq.read_table(file, columns=["template"]).slice(0, 1).to_pylist()[0]["template"]
+    for variant in available(eval_dir)["eval"]:
+        template = load_rows(eval_dir, "eval", variant)[0]["template"]
         words = list(template["scored_vocabulary"])
         tokens = [set(tokenizer(" " + w)["input_ids"]) for w in words]  # as after "<answer>"
         cell = table[variant] = {"words": words}

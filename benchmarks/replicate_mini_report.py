@@ -106,8 +106,6 @@ def sokoban_answers(out: Path, seeds: tuple[int, ...]) -> list[str]:
     `<answer>` of each turn, as the scorer reads it), from its episodes.jsonl."""
     from collections import Counter
 
-    from datagen.tasks.sokoban import answer_of
-
     columns, answers = [], {}
     for config in CONFIGS:
         for seed in seeds:
@@ -120,7 +118,7 @@ def sokoban_answers(out: Path, seeds: tuple[int, ...]) -> list[str]:
             for line in file.read_text().splitlines():
                 episode = json.loads(line)
                 found = counts.setdefault(episode["variant"].replace("-", "_"), Counter())
-                found.update(_answer(answer_of, r) for r in episode["responses"])
+                found.update(_answer(r) for r in episode["responses"])
             for variant, found in counts.items():
                 word, n = found.most_common(1)[0]
                 share = 100 * n / sum(found.values())
@@ -142,8 +140,10 @@ def sokoban_answers(out: Path, seeds: tuple[int, ...]) -> list[str]:
     return lines
 
 
-def _answer(answer_of, response: str) -> str:
+def _answer(response: str) -> str:
     """The scored answer, or what follows an unclosed `<answer>`, or `(no tag)`."""
+    from datagen.tasks.sokoban import answer_of
+
     word = answer_of(response)
     if word is not None:
         return word
