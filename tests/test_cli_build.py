@@ -54,6 +54,24 @@ def test_bad_options_are_usage_errors(tmp_path):
     assert result.exit_code == 1 and "--overwrite" in result.output
 
 
+def test_a_level_beyond_the_label_budgets_is_a_one_line_error(tmp_path, monkeypatch):
+    import types
+
+    from datagen.tasks import sokoban
+
+    def stopped(level, **limits):
+        return types.SimpleNamespace(solved=False, reason="node limit")
+
+    monkeypatch.setattr(sokoban, "solve", stopped)
+    out = tmp_path / "out"
+    args = ["build", "--task", "sokoban", "--train-size", "4", "--eval-size", "1"]
+    result = CliRunner().invoke(main, [*args, "--workers", "1", "--out", str(out)])
+    assert result.exit_code == 1
+    assert "evaluation level is not solvable: node limit" in result.output
+    assert "Traceback" not in result.output
+    assert not (out / "sokoban").exists()
+
+
 def test_show_rejects_unknown_config(tmp_path):
     runner = CliRunner()
     runner.invoke(

@@ -71,3 +71,33 @@ def test_optimal_path_spells_its_trajectory_with_bfs_or_astar(monkeypatch) -> No
         assert optimal_path(level) == (trajectory, moves)
         monkeypatch.undo()
         bfs._cached_analysis.cache_clear()
+
+
+def test_labels_do_not_depend_on_the_clock(monkeypatch) -> None:
+    """A starved machine, on which every clock read comes an hour after the last, labels levels
+    as an idle one does: the labels a build writes are bounded by states and memory, not time."""
+    import types
+
+    from datagen.tasks import get_task
+    from datagen.templates.sokoban import make_template
+    from solvers.sokoban import astar, astar_jit, bfs, labels, optimal_path, tables
+
+    start = generate_level(5, 10, 10, 2)  # evaluation rows are labelled by A* (`solve`)
+    boxoban = Level.parse(split_levels((BOXOBAN / "medium.txt").read_text())[0])
+    monkeypatch.setattr(bfs, "LABEL_MAX_NODES", 50)  # send the trajectory labels to A* as well
+    sokoban = get_task("sokoban")
+    idle = (sokoban.start_row("larger", start, 5, make_template()), optimal_path(boxoban))
+    bfs._cached_analysis.cache_clear()
+    now = [0.0]
+
+    def starved() -> float:
+        now[0] += 3600.0
+        return now[0]
+
+    for module in (astar, astar_jit, bfs, labels, tables):
+        monkeypatch.setattr(module, "time", types.SimpleNamespace(perf_counter=starved))
+    assert astar.solve(start).reason == "time limit"  # the clock is felt where it is asked for
+    busy = (sokoban.start_row("larger", start, 5, make_template()), optimal_path(boxoban))
+    assert busy == idle
+    assert now[0] > 0
+

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from datagen.tasks import final_text, get_task, row_id
 from datagen.templates.sokoban import make_template
-from solvers.sokoban import Level, generate_level
+from solvers.sokoban import LabelError, Level, generate_level
 
 sokoban = get_task("sokoban")
 
@@ -78,7 +78,7 @@ def test_row_ids_are_content_derived():
 
 
 def test_unsolvable_start_is_refused():
-    with pytest.raises(ValueError, match="not solvable"):
+    with pytest.raises(LabelError, match="not solvable"):
         sokoban.start_row("simple", Level.parse("#####\n#$ .#\n# @ #\n#####"), 0, make_template())
 
 

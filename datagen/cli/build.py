@@ -217,11 +217,12 @@ def build(task: str, cot: bool, out: Path, overwrite: bool, **options: object) -
             raise click.UsageError(str(error)) from None
         except RuntimeError as error:
             raise click.ClickException(str(error)) from None
+    from solvers.sokoban import LabelError
     from teachers import TeacherError
 
     try:
         infos = run_build(configs, out, overwrite=overwrite, console=console)
-    except (BuildError, TeacherError) as error:
+    except (BuildError, TeacherError, LabelError) as error:
         raise click.ClickException(str(error)) from None
     for name, info in infos.items():
         counts = ", ".join(

@@ -17,7 +17,14 @@ from collections.abc import Callable
 
 from datagen.tasks import Score, final_text, new_row
 from datagen.templates.sokoban import normalize_word, render_prompt_text
-from solvers.sokoban import ACTIONS, Level, optimal_actions, optimal_trajectory, solve
+from solvers.sokoban import (
+    ACTIONS,
+    LabelError,
+    Level,
+    optimal_actions,
+    optimal_trajectory,
+    solve,
+)
 
 name = "sokoban"
 
@@ -133,9 +140,9 @@ def trajectory_rows(level: Level, seed: int, template_for: Callable[[int], dict]
 
 def start_row(variant: str, level: Level, seed: int, template: dict) -> dict:
     """An evaluation row: the level's start state, its optimal actions and solution."""
-    solution = solve(level)
+    solution = solve(level, time_limit=None)  # states and memory bound it, not the clock
     if not solution.solved:
-        raise ValueError(f"evaluation level is not solvable: {solution.reason}")
+        raise LabelError(f"evaluation level is not solvable: {solution.reason}")
     meta = {
         "seed": seed,
         "step": 0,

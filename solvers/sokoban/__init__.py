@@ -23,6 +23,7 @@ depth-first reverse play), `solution` (result type).
 
 from solvers.sokoban.astar import solve
 from solvers.sokoban.bfs import (
+    LabelError,
     bfs_solve,
     optimal_actions,
     optimal_length,
@@ -45,6 +46,7 @@ __all__ = [
     "ACTIONS",
     "STUDY_CELL",
     "STUDY_SYMBOLS",
+    "LabelError",
     "Level",
     "LevelError",
     "LevelTooLarge",

@@ -16,7 +16,9 @@ From there:
 States are compact ints (`board.py`); pushes onto dead squares are pruned, which never removes a
 state that can still be solved. Label results are cached per level, so labelling a freshly
 generated level costs no second search. Past LABEL_MAX_NODES states (Boxoban-sized levels) the
-label functions switch to the A* labeller (`labels.py`), which is exact too.
+label functions switch to the A* labeller (`labels.py`), which is exact too. Labels are bounded by
+states and memory only, never by the clock, so that a slow or busy machine labels the same levels
+the same way (a dataset build is byte-identical anywhere).
 
     python -c "from solvers.sokoban import *; print(optimal_actions(generate_level(0)))"
 """
@@ -79,7 +81,7 @@ def optimal_actions(level: Level) -> tuple[str, ...]:
     """
     analysis = _cached_analysis(level, LABEL_MAX_NODES)
     if analysis.reason == "node limit":
-        actions, _, reason = astar_actions(level)
+        actions, _, reason = astar_actions(level, time_limit=None)
         _check_labelled(reason)
         return actions
     return tuple(analysis.path[0][2]) if analysis.path else ()
@@ -100,7 +102,7 @@ def optimal_path(level: Level) -> tuple[list[tuple[Level, tuple[str, ...]]], str
     """(optimal_trajectory(level), the LURD solution it follows) from one search."""
     analysis = _cached_analysis(level, LABEL_MAX_NODES)
     if analysis.reason == "node limit":
-        trajectory, reason = astar_trajectory(level)
+        trajectory, reason = astar_trajectory(level, time_limit=None)
         _check_labelled(reason)
         return trajectory, _spell(trajectory)
     board = board_of(level)
@@ -126,16 +128,20 @@ def optimal_length(level: Level) -> int | None:
 
 
 def _astar_length(level: Level) -> int | None:
-    result = solve(level)
+    result = solve(level, time_limit=None)
     if result.reason == "unsolvable":
         return None
     _check_labelled(result.reason)
     return result.length
 
 
+class LabelError(RuntimeError):
+    """A level the exact labellers cannot label within their state and memory budgets."""
+
+
 def _check_labelled(reason: str | None) -> None:
     if reason not in (None, "unsolvable"):
-        raise RuntimeError(f"cannot label this level: A* stopped ({reason})")
+        raise LabelError(f"cannot label this level: A* stopped ({reason})")
 
 
 def _analysis(level: Level, max_nodes: int, time_limit: float | None) -> _Analysis:
