@@ -100,4 +100,3 @@ def test_labels_do_not_depend_on_the_clock(monkeypatch) -> None:
     busy = (sokoban.start_row("larger", start, 5, make_template()), optimal_path(boxoban))
     assert busy == idle
     assert now[0] > 0
-
