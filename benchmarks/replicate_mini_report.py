@@ -8,7 +8,9 @@ Reads OUT/evals/<task>-<config>-seed<S>/results.json (written by `datagen eval`)
   and the seeds' values, next to what the study reports (study.md has no Table 1, only its
   summaries), and whether the study's prediction shows in instruction validity;
 - results.png (variant x config heatmaps of the means), seeds.png (one column per model) and
-  curves/<model>.png (training loss, and in-loop evaluation when it was on).
+  curves/<model>.png (training loss, and in-loop evaluation when it was on);
+- coverage.json (replicate_mini_coverage.py) and prompt_tokens.json (replicate_mini_lengths.py),
+  each with its section of results.md.
 
     python benchmarks/replicate_mini_report.py OUT     # redraw from what OUT holds
 """
@@ -157,6 +159,7 @@ def markdown(
     missing: list[str] | None = None,
     coverage: dict | None = None,
     answers: list[str] | None = None,
+    lengths: list[str] | None = None,
 ) -> str:
     from datagen.figures.style import grouped, variant_group
 
@@ -226,6 +229,8 @@ def markdown(
         from replicate_mini_coverage import markdown as coverage_markdown
 
         lines += ["", *coverage_markdown(coverage)]
+    if lengths:
+        lines += ["", *lengths]
     return "\n".join(lines) + "\n"
 
 
@@ -242,14 +247,21 @@ def write_report(out: Path, seeds: tuple[int, ...], record: dict) -> dict:
         if not (out / "evals" / f"{t}-{c}-seed{seed}" / "results.json").exists()
     ]
     from replicate_mini_coverage import coverage as word_coverage
+    from replicate_mini_lengths import markdown as lengths_markdown
+    from replicate_mini_lengths import prompt_tokens
 
     tokenizer = out / "models" / f"base-seed{seeds[0]}"
-    words = word_coverage(out, tokenizer) if (tokenizer / "tokenizer.json").exists() else {}
+    words, lengths = {}, {}
+    if (tokenizer / "tokenizer.json").exists():
+        words, lengths = word_coverage(out, tokenizer), prompt_tokens(out, tokenizer)
     if words:
         (out / "coverage.json").write_text(json.dumps(words, indent=1, ensure_ascii=False) + "\n")
+    if lengths:
+        (out / "prompt_tokens.json").write_text(json.dumps(lengths, indent=1) + "\n")
     (out / "results.json").write_text(json.dumps(table, indent=2) + "\n")
     answers = sokoban_answers(out, tuple(seeds))
-    (out / "results.md").write_text(markdown(table, record, missing, words, answers))
+    section = lengths_markdown(lengths, out)
+    (out / "results.md").write_text(markdown(table, record, missing, words, answers, section))
     means = {
         c: {t: {v: cells[c] for v, cells in vs.items() if c in cells} for t, vs in table.items()}
         for c in CONFIGS

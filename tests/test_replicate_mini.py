@@ -150,6 +150,16 @@ def test_pipeline_end_to_end(tmp_path, monkeypatch):
     assert coverage["simple"]["answer-only"]["targets"] == 4
     assert coverage["simple"]["diverse-answer-only"] == {"targets": 0, "prompts": 4}
     assert "| cardinal | North South West East | 0/4 · 0/4 | 0/4 · 0/4 |" in report
+    # Prompt lengths as the models read them: `simple` under the answer-only ending reads like the
+    # answer-only training rows; under the think ending (the diverse models') it is longer.
+    lengths = json.loads((out / "prompt_tokens.json").read_text())
+    assert set(lengths) == {"points", "sokoban"}
+    sokoban = lengths["sokoban"]
+    simple = sokoban["eval"]["simple"]
+    assert set(simple["answer-only"]) <= set(sokoban["train"]["answer-only"])
+    assert min(simple["diverse-answer-only"]) > max(simple["answer-only"])
+    assert "## Prompt length and the answer format" in report
+    assert "| simple | " in report.split("### sokoban: training prompts")[1]
 
     # A second invocation finds everything complete: no CLI call at all.
     calls = []
