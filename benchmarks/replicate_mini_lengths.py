@@ -18,8 +18,8 @@ import json
 import sys
 from pathlib import Path
 
-BUILDS = {"answer-only": "answer-only", "diverse-answer-only": "diverse"}  # config -> build
-TASKS = ("points", "sokoban")
+from replicate_mini import CONFIGS as BUILDS  # config -> build
+from replicate_mini import TASKS
 
 
 def _lengths(tokenizer, rows: list[dict], think: bool) -> list[int]:
@@ -59,14 +59,17 @@ def prompt_tokens(out: Path, tokenizer_dir: Path, per_variant: int = 40) -> dict
     return table
 
 
-def format_failures(out: Path, task: str, config: str, variant: str) -> list[float]:
-    """Each seed's share of format failures on one variant (from OUT/evals/*/results.json)."""
-    shares = []
-    for file in sorted(out.glob(f"evals/{task}-{config}-seed*/results.json")):
-        metrics = json.loads(file.read_text())["metrics"].get(task, {})
-        found = metrics.get(variant.replace("_", "-")) or metrics.get(variant)
-        if found is not None:
-            shares.append(found["format_failures"])
+def format_failures(out: Path) -> dict[tuple[str, str, str], list[float]]:
+    """`{(task, config, variant): each seed's share of format failures}`, every
+    OUT/evals/<task>-<config>-seed<S>/results.json read once (variants by split name)."""
+    shares: dict[tuple[str, str, str], list[float]] = {}
+    for task in TASKS:
+        for config in BUILDS:
+            for file in sorted(out.glob(f"evals/{task}-{config}-seed*/results.json")):
+                metrics = json.loads(file.read_text())["metrics"].get(task, {})
+                for name, m in metrics.items():
+                    key = (task, config, name.replace("-", "_"))
+                    shares.setdefault(key, []).append(m["format_failures"])
     return shares
 
 
@@ -79,6 +82,7 @@ def markdown(table: dict, out: Path) -> list[str]:
     def spans(lengths: list[int]) -> str:
         return f"{lengths[0]}–{lengths[-1]}" if len(lengths) > 1 else str(lengths[0])
 
+    failures = format_failures(out)
     lines = [
         "## Prompt length and the answer format",
         "",
@@ -104,7 +108,7 @@ def markdown(table: dict, out: Path) -> list[str]:
                 for config in BUILDS:
                     lengths = entry["eval"][v][config]
                     inside = lengths[0] >= train[config][0] and lengths[-1] <= train[config][-1]
-                    shares = format_failures(out, task, config, v)
+                    shares = failures.get((task, config, v))
                     failed = f"{100 * sum(shares) / len(shares):.0f}" if shares else "—"
                     cells += [spans(lengths) + (" =" if inside else ""), failed]
                 lines.append(f"| {v} | {' | '.join(cells)} |")
