@@ -28,7 +28,6 @@ from __future__ import annotations
 import asyncio
 import os
 import random
-import re
 import threading
 import time
 from typing import Any
@@ -40,9 +39,17 @@ from teachers.base import (
     TeacherConfig,
     TeacherError,
     register_backend,
-    split_thinking,
 )
 from teachers.fleet import Fleet, Server
+from teachers.openai_response import (
+    BadResponse,
+    EmptyResponse,
+    failure_reason,
+    refused_fields,
+    served_models,
+    short_error,
+    to_sample,
+)
 
 RETRY_STATUS = (408, 409, 425, 429, 500, 502, 503, 504)
 EXTRA_FIELDS = ("top_k", "min_p", "chat_template_kwargs")
@@ -239,10 +246,10 @@ class OpenAITeacher:
                     extra_body=extra or None,
                     **args,
                 )
-                sample = _to_sample(resp)
+                sample = to_sample(resp)
             except openai.APIStatusError as exc:
                 status = exc.status_code
-                refused = _refused_fields(exc, extra)
+                refused = refused_fields(exc, extra)
                 if status in (400, 422) and refused:
                     fleet.release(server)
                     self.ignored.update(refused)
@@ -254,16 +261,16 @@ class OpenAITeacher:
                     raise TeacherError(message) from exc
                 error: Exception = exc
                 reason = f"answered {status}"
-            except (openai.APIConnectionError, openai.APITimeoutError, _EmptyResponse) as exc:
+            except (openai.APIConnectionError, openai.APITimeoutError, EmptyResponse) as exc:
                 error = exc
-                reason = _reason(exc)
-            except (_BadResponse, openai.APIError) as exc:  # no retry can fix these
+                reason = failure_reason(exc)
+            except (BadResponse, openai.APIError) as exc:  # no retry can fix these
                 fleet.release(server)
                 self.counters["errors"] += 1
                 raise TeacherError(
                     f"teacher server {server.shown} gave an answer the client cannot read "
-                    f"({self._scrub(_short(exc))}): check that --base-url is an OpenAI-compatible "
-                    "server's /v1"
+                    f"({self._scrub(short_error(exc))}): check that --base-url is an "
+                    "OpenAI-compatible server's /v1"
                 ) from exc
             except BaseException:  # cancelled (another request failed for good) or a bug
                 fleet.release(server)
@@ -299,10 +306,10 @@ class OpenAITeacher:
                 f"{where} refused the API key ({status}): give the server's key with --api-key "
                 "or $OPENAI_API_KEY"
             )
-        body = _short(exc, 2000)
+        body = short_error(exc, 2000)
         # vLLM: 404 "The model `X` does not exist"; transformers serve: 400 "pinned to ...".
         if status == 404 or (status == 400 and self.model in body):
-            served = await _served_models(client)
+            served = await served_models(client)
             if served is not None and self.model not in served:
                 names = ", ".join(repr(m) for m in served[:5]) or "none"
                 return (
@@ -314,92 +321,13 @@ class OpenAITeacher:
                 f"{where} answered 404 for model {self.model!r}: pass --model as the server "
                 f"names it (see {server.shown}/models) and a --base-url ending in /v1"
             )
-        return f"{where} answered {status}: {self._scrub(_short(exc))}"
+        return f"{where} answered {status}: {self._scrub(short_error(exc))}"
 
     def _gave_up(self, tries: int, error: Exception) -> str:
         many = len(self.fleet) > 1
-        failures = self._scrub(self.fleet.describe_failures() or _short(error))
+        failures = self._scrub(self.fleet.describe_failures() or short_error(error))
         what = "no teacher server answered" if many else "teacher server failed"
         return (
             f"{what} after {tries} tries ({failures}): start the server{'s' if many else ''} "
             "or fix --base-url; the samples drawn so far are cached, so the same command resumes"
         )
-
-
-async def _served_models(client) -> list[str] | None:
-    """The model ids the server lists at /models, or None if it does not answer that."""
-    try:
-        page = await client.models.list()
-        return [str(m.id) for m in page.data][:100]
-    except Exception:  # any failure here only means no list to show
-        return None
-
-
-def _reason(exc: Exception) -> str:
-    if isinstance(exc, _EmptyResponse):
-        return "empty response"
-    import openai
-
-    if isinstance(exc, openai.APITimeoutError):
-        return "timed out"
-    seen: Exception | None = exc
-    for _ in range(10):  # the chain: openai -> httpx -> httpcore -> OSError -> the cause
-        if seen is None:
-            break
-        if isinstance(seen, ConnectionRefusedError) or "refused" in str(seen).lower():
-            return "connection refused"
-        if isinstance(seen, ConnectionResetError):
-            return "connection reset"
-        seen = seen.__cause__ or seen.__context__
-    return "connection failed"
-
-
-class _EmptyResponse(RuntimeError):
-    """A 200 without a choice (seen from overloaded proxies): retried like a 5xx."""
-
-
-class _BadResponse(RuntimeError):
-    """A 200 that is no chat completion (a login page, another API): not retried."""
-
-
-def _to_sample(resp) -> Sample:
-    if isinstance(resp, (str, bytes)):
-        raise _BadResponse("not JSON")
-    if not getattr(resp, "choices", None):
-        raise _EmptyResponse("response without choices")
-    try:
-        choice = resp.choices[0]
-        message = choice.message
-        fields = message.model_dump() if hasattr(message, "model_dump") else dict(message)
-        content = fields.get("content")
-        reasoning = fields.get("reasoning_content") or fields.get("reasoning")
-        if not isinstance(content, (str, type(None))) or not isinstance(
-            reasoning, (str, type(None))
-        ):
-            raise TypeError("content is not text")
-        thinking, text = split_thinking(content, reasoning)
-        usage = getattr(resp, "usage", None)
-        finish = choice.finish_reason or "stop"
-        tokens = int(getattr(usage, "completion_tokens", 0) or 0)
-        prompt_tokens = int(getattr(usage, "prompt_tokens", 0) or 0)
-    except (AttributeError, TypeError, ValueError, KeyError, IndexError) as error:
-        raise _BadResponse(f"no chat completion: {error}"[:200]) from error
-    return Sample(
-        text=text,
-        thinking=thinking,
-        finish_reason="length" if finish == "length" else "stop",
-        tokens=max(0, tokens),
-        prompt_tokens=max(0, prompt_tokens),
-    )
-
-
-def _refused_fields(exc, extra: dict[str, Any]) -> set[str]:
-    """The extra fields a 400/422 names (e.g. "Unexpected fields in the request: {'top_k'}")."""
-    text = _short(exc, 2000)
-    return {name for name in extra if re.search(rf"\b{re.escape(name)}\b", text)}
-
-
-def _short(exc: Exception, limit: int = 300) -> str:
-    body = getattr(exc, "body", None)
-    text = str(body) if body else str(exc)
-    return " ".join(text.split())[:limit]

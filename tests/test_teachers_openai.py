@@ -29,7 +29,7 @@ from teachers import (
     sample_seed,
     split_thinking,
 )
-from teachers.openai_client import _to_sample
+from teachers.openai_response import to_sample
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -243,7 +243,7 @@ def test_reasoning_fields_of_vllm_servers_are_read():
             choices=[SimpleNamespace(message=message, finish_reason="stop")],
             usage=SimpleNamespace(completion_tokens=7, prompt_tokens=3),
         )
-        sample = _to_sample(resp)
+        sample = to_sample(resp)
         assert (sample.thinking, sample.text, sample.tokens) == ("think", "B", 7)
 
 
