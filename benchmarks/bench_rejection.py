@@ -37,10 +37,21 @@ def _rows() -> list[dict]:
     return rows
 
 
+def expected_samples(accuracy: float, max_samples: int = 16, initial_samples: int = 2) -> float:
+    """Expected samples per prompt of the adaptive schedule (keep=1) for a teacher whose samples
+    are correct independently with probability `accuracy` (for the benchmark's sanity check)."""
+    total, drawn, miss = 0.0, 0, 1.0
+    while drawn < max_samples:
+        step = min(initial_samples, max_samples - drawn)
+        total += miss * step
+        miss *= (1 - accuracy) ** step
+        drawn += step
+    return total
+
+
 def _compare(rows: list[dict]) -> list[str]:
     from datagen.tasks import get_task
     from teachers import SamplingConfig, rejection_sample
-    from teachers.rejection import expected_samples
     from teachers.scripted import AccuracyTeacher
 
     task = get_task("sokoban")

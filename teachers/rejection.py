@@ -400,15 +400,3 @@ def write_jsonl(path: Path | str, records: list[dict]) -> Path:
         os.fsync(fh.fileno())
     os.replace(tmp, path)
     return path
-
-
-def expected_samples(accuracy: float, max_samples: int = 16, initial_samples: int = 2) -> float:
-    """Expected samples per prompt of the adaptive schedule (keep=1) for a teacher whose samples
-    are correct independently with probability `accuracy` (for the benchmark's sanity check)."""
-    total, drawn, miss = 0.0, 0, 1.0
-    while drawn < max_samples:
-        step = min(initial_samples, max_samples - drawn)
-        total += miss * step
-        miss *= (1 - accuracy) ** step
-        drawn += step
-    return total
