@@ -18,7 +18,7 @@ import json
 import sys
 from pathlib import Path
 
-BUILDS = {"answer-only": "answer-only", "diverse-answer-only": "diverse"}  # config -> build
+from replicate_mini import CONFIGS as BUILDS  # config -> build
 
 
 def _token_sets(tokenizer, rows: list[dict]) -> tuple[set[int], set[int]]:
