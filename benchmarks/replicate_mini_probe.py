@@ -8,20 +8,49 @@ about the entropy of the word pool (5.4 nats here); one that reads the four word
 ln 4 = 1.39 for them. `datagen eval` asks the same on the `eval` variants, whose vocabularies
 are not pool words.
 
+`--swap TRAIN/sokoban` (the model's training build) adds `swaps`: the same rows with their four
+words replaced, at the same places, by
+- four other words the model was trained to write (`seen words`: targets of TRAIN's rows);
+  reading by content survives that, a fixed-offset lookup too, a memorised answer does not;
+- the words of the `eval` variants, which no training row has as a target (`North South West
+  East`, `Up Down Left Right`, `A B C D`); a model that reads but can only write its trained
+  targets fails here.
+Each set gives `prompt_word` (the answer is one of the four words the prompt shows) and `target`
+(it is the right one), over the rows.
+
     python benchmarks/replicate_mini_probe.py RUN_DIR BUILD/sokoban [--config diverse-answer-only]
-        [--rows 100]    # prints one JSON line
+        [--rows 100] [--swap TRAIN/sokoban]    # prints one JSON line
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import random
+import re
 import sys
 from pathlib import Path
 
+UNSEEN = {  # the eval variants' words: no training row of either config writes them
+    "North South West East": ["North", "South", "West", "East"],
+    "Up Down Left Right": ["Up", "Down", "Left", "Right"],
+    "A B C D": ["A", "B", "C", "D"],
+}
+
+
+def _rows(task_dir: Path, config: str, rows: int | None = None) -> list[dict]:
+    import pyarrow.parquet as pq
+
+    files = sorted((task_dir / "data" / config).glob("train-*.parquet"))
+    return [row for f in files for row in pq.read_table(f).to_pylist()][:rows]
+
+
+def _word(row: dict) -> str:
+    """The answer word of a row's target."""
+    return row["completion"][0]["content"].split("<answer>")[1].split("</answer>")[0].strip()
+
 
 def probe(run: Path, task_dir: Path, config: str, rows: int) -> dict:
-    import pyarrow.parquet as pq
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -29,8 +58,7 @@ def probe(run: Path, task_dir: Path, config: str, rows: int) -> dict:
 
     tokenizer = AutoTokenizer.from_pretrained(run)
     model = AutoModelForCausalLM.from_pretrained(run).eval()
-    files = sorted((task_dir / "data" / config).glob("train-*.parquet"))
-    table = [row for f in files for row in pq.read_table(f).to_pylist()][:rows]
+    table = _rows(task_dir, config, rows)
     valid = success = 0
     losses = []
     for row in table:
@@ -47,7 +75,7 @@ def probe(run: Path, task_dir: Path, config: str, rows: int) -> dict:
         valid += action is not None
         success += action in row["solution"]["actions"]
         # The answer word is the completion token the target's text names between the tags.
-        word = row["completion"][0]["content"].split("<answer>")[1].split("</answer>")[0].strip()
+        word = _word(row)
         for t in range(ids.shape[1] - 1, full_ids.shape[1] - 1):
             token = full_ids[0, t + 1]
             if tokenizer.decode([token]).strip() == word:
@@ -64,17 +92,75 @@ def probe(run: Path, task_dir: Path, config: str, rows: int) -> dict:
     }
 
 
+def swapped(row: dict, words: list[str]) -> tuple[list[dict], str]:
+    """The row's messages with its four words replaced, in order, by `words`, and the new answer
+    word. Whole words only, in one pass, so that a new word is never replaced again."""
+    old = row["template"]["vocabulary"]
+    table = dict(zip(old, words, strict=True))
+    pattern = re.compile("|".join(rf"(?<!\w){re.escape(w)}(?!\w)" for w in old))
+    messages = [dict(m) for m in row["prompt"]]
+    messages[-1]["content"] = pattern.sub(lambda m: table[m.group(0)], messages[-1]["content"])
+    return messages, table[_word(row)]
+
+
+def swap_probe(run: Path, task_dir: Path, train_dir: Path, config: str, rows: int) -> dict:
+    """`{set: {"prompt_word": share, "target": share}}` over the swapped rows (see the top)."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from datagen.tasks.sokoban import answer_of
+
+    tokenizer = AutoTokenizer.from_pretrained(run)
+    model = AutoModelForCausalLM.from_pretrained(run).eval()
+    seen = sorted({_word(r) for r in _rows(train_dir, config)})
+    table = _rows(task_dir, config, rows)
+    rng = random.Random(0)
+    out = {}
+    for name, words in {"seen words": None, **UNSEEN}.items():
+        hits = right = 0
+        for row in table:
+            vocabulary = row["template"]["vocabulary"]
+            others = [w for w in seen if w not in vocabulary]
+            if words is None and len(others) < 4:
+                raise ValueError(f"{train_dir}'s targets hold fewer than 4 other words")
+            new = words or rng.sample(others, 4)
+            messages, target = swapped(row, new)
+            prompt = tokenizer.apply_chat_template(
+                messages, tokenize=False, add_generation_prompt=True
+            )
+            ids = tokenizer(prompt, return_tensors="pt").input_ids
+            with torch.no_grad():
+                generated = model.generate(ids, max_new_tokens=16, do_sample=False)
+            word = answer_of(tokenizer.decode(generated[0, ids.shape[1] :]))
+            hits += word in new
+            right += word == target
+        out[name] = {
+            "prompt_word": round(hits / len(table), 4),
+            "target": round(right / len(table), 4),
+        }
+    return out
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("run", type=Path)
     parser.add_argument("task_dir", type=Path)
     parser.add_argument("--config", default="diverse-answer-only")
     parser.add_argument("--rows", type=int, default=100)
+    parser.add_argument("--swap", type=Path, metavar="TRAIN/sokoban")
     args = parser.parse_args(argv)
-    if not (args.task_dir / "data" / args.config).is_dir():
-        print(f"probe: {args.task_dir} has no {args.config} config", file=sys.stderr)
-        return 1
-    print(json.dumps(probe(args.run, args.task_dir, args.config, args.rows)))
+    for task_dir in filter(None, (args.task_dir, args.swap)):
+        if not (task_dir / "data" / args.config).is_dir():
+            print(f"probe: {task_dir} has no {args.config} config", file=sys.stderr)
+            return 1
+    record = probe(args.run, args.task_dir, args.config, args.rows)
+    if args.swap:
+        try:
+            record["swaps"] = swap_probe(args.run, args.task_dir, args.swap, args.config, args.rows)
+        except ValueError as error:
+            print(f"probe: {error}", file=sys.stderr)
+            return 1
+    print(json.dumps(record))
     return 0
 
 
