@@ -31,7 +31,7 @@ import re
 import sys
 from pathlib import Path
 
-UNSEEN = {  # the eval variants' words: no training row of either config writes them
+UNSEEN = {  # words of the eval variants that no diverse training row writes
     "North South West East": ["North", "South", "West", "East"],
     "Up Down Left Right": ["Up", "Down", "Left", "Right"],
     "A B C D": ["A", "B", "C", "D"],
