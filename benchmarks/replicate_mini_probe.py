@@ -39,39 +39,54 @@ UNSEEN = {  # words of the eval variants that no diverse training row writes
 
 
 def _rows(task_dir: Path, config: str, rows: int | None = None) -> list[dict]:
-    import pyarrow.parquet as pq
+    from datagen.finetune_data import load_rows
 
-    files = sorted((task_dir / "data" / config).glob("train-*.parquet"))
-    return [row for f in files for row in pq.read_table(f).to_pylist()][:rows]
+    return load_rows(task_dir, config)[:rows]
 
 
 def _word(row: dict) -> str:
     """The answer word of a row's target."""
-    return row["completion"][0]["content"].split("<answer>")[1].split("</answer>")[0].strip()
+    from datagen.tasks.sokoban import answer_of
+
+    return answer_of(row["completion"][0]["content"])
 
 
-def probe(run: Path, task_dir: Path, config: str, rows: int) -> dict:
-    import torch
+def load(run: Path):
+    """The run's (tokenizer, model), for every probe of one invocation."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(run), AutoModelForCausalLM.from_pretrained(run).eval()
+
+
+def _prompt_ids(tokenizer, messages: list[dict]):
+    prompt = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
+    return tokenizer(prompt, return_tensors="pt").input_ids
+
+
+def _reply(tokenizer, model, ids) -> str:
+    """The model's greedy continuation of `ids`, as text."""
+    import torch
+
+    with torch.no_grad():
+        out = model.generate(ids, max_new_tokens=16, do_sample=False)
+    return tokenizer.decode(out[0, ids.shape[1] :])
+
+
+def probe(tokenizer, model, task_dir: Path, config: str, rows: int) -> dict:
+    import torch
 
     from datagen.tasks.sokoban import parse_action
 
-    tokenizer = AutoTokenizer.from_pretrained(run)
-    model = AutoModelForCausalLM.from_pretrained(run).eval()
     table = _rows(task_dir, config, rows)
     valid = success = 0
     losses = []
     for row in table:
-        prompt = tokenizer.apply_chat_template(
-            row["prompt"], tokenize=False, add_generation_prompt=True
-        )
-        ids = tokenizer(prompt, return_tensors="pt").input_ids
+        ids = _prompt_ids(tokenizer, row["prompt"])
         full = tokenizer.apply_chat_template(row["prompt"] + row["completion"], tokenize=False)
         full_ids = tokenizer(full, return_tensors="pt").input_ids
         with torch.no_grad():
-            out = model.generate(ids, max_new_tokens=16, do_sample=False)
             logprobs = torch.log_softmax(model(full_ids).logits[0, :-1], -1)
-        action = parse_action(tokenizer.decode(out[0, ids.shape[1] :]), row["template"])
+        action = parse_action(_reply(tokenizer, model, ids), row["template"])
         valid += action is not None
         success += action in row["solution"]["actions"]
         # The answer word is the completion token the target's text names between the tags.
@@ -83,7 +98,6 @@ def probe(run: Path, task_dir: Path, config: str, rows: int) -> dict:
                 break
     n = len(table)
     return {
-        "run": str(run),
         "rows": n,
         "validity": round(valid / n, 4),
         "success": round(success / n, 4),
@@ -103,15 +117,10 @@ def swapped(row: dict, words: list[str]) -> tuple[list[dict], str]:
     return messages, table[_word(row)]
 
 
-def swap_probe(run: Path, task_dir: Path, train_dir: Path, config: str, rows: int) -> dict:
+def swap_probe(tokenizer, model, task_dir: Path, train_dir: Path, config: str, rows: int) -> dict:
     """`{set: {"prompt_word": share, "target": share}}` over the swapped rows (see the top)."""
-    import torch
-    from transformers import AutoModelForCausalLM, AutoTokenizer
-
     from datagen.tasks.sokoban import answer_of
 
-    tokenizer = AutoTokenizer.from_pretrained(run)
-    model = AutoModelForCausalLM.from_pretrained(run).eval()
     seen = sorted({_word(r) for r in _rows(train_dir, config)})
     table = _rows(task_dir, config, rows)
     rng = random.Random(0)
@@ -119,19 +128,14 @@ def swap_probe(run: Path, task_dir: Path, train_dir: Path, config: str, rows: in
     for name, words in {"seen words": None, **UNSEEN}.items():
         hits = right = 0
         for row in table:
-            vocabulary = row["template"]["vocabulary"]
-            others = [w for w in seen if w not in vocabulary]
-            if words is None and len(others) < 4:
-                raise ValueError(f"{train_dir}'s targets hold fewer than 4 other words")
-            new = words or rng.sample(others, 4)
+            new = words
+            if new is None:
+                others = [w for w in seen if w not in row["template"]["vocabulary"]]
+                if len(others) < 4:
+                    raise ValueError(f"{train_dir}'s targets hold fewer than 4 other words")
+                new = rng.sample(others, 4)
             messages, target = swapped(row, new)
-            prompt = tokenizer.apply_chat_template(
-                messages, tokenize=False, add_generation_prompt=True
-            )
-            ids = tokenizer(prompt, return_tensors="pt").input_ids
-            with torch.no_grad():
-                generated = model.generate(ids, max_new_tokens=16, do_sample=False)
-            word = answer_of(tokenizer.decode(generated[0, ids.shape[1] :]))
+            word = answer_of(_reply(tokenizer, model, _prompt_ids(tokenizer, messages)))
             hits += word in new
             right += word == target
         out[name] = {
@@ -153,13 +157,16 @@ def main(argv: list[str] | None = None) -> int:
         if not (task_dir / "data" / args.config).is_dir():
             print(f"probe: {task_dir} has no {args.config} config", file=sys.stderr)
             return 1
-    record = probe(args.run, args.task_dir, args.config, args.rows)
-    if args.swap:
-        try:
-            record["swaps"] = swap_probe(args.run, args.task_dir, args.swap, args.config, args.rows)
-        except ValueError as error:
-            print(f"probe: {error}", file=sys.stderr)
-            return 1
+    tokenizer, model = load(args.run)
+    try:
+        record = {"run": str(args.run)}
+        record |= probe(tokenizer, model, args.task_dir, args.config, args.rows)
+        if args.swap:
+            swaps = swap_probe(tokenizer, model, args.task_dir, args.swap, args.config, args.rows)
+            record["swaps"] = swaps
+    except ValueError as error:  # FinetuneError included: an unreadable build
+        print(f"probe: {error}", file=sys.stderr)
+        return 1
     print(json.dumps(record))
     return 0
 
